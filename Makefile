@@ -1,0 +1,39 @@
+# The template's own commands. A fresh machine needs only Python 3.11+, git and make:
+#   make demo   generate a project into build/demo/ and run its golden path
+#   make test   run every test of the template (fast tier and end-to-end tier)
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+
+.PHONY: help setup demo test test-fast lint benchmark clean
+
+help: ## List the available commands
+	@awk 'BEGIN {FS = ":.*## "} /^[a-zA-Z_-]+:.*## / {printf "  %-12s %s\n", $$1, $$2}' $(MAKEFILE_LIST)
+
+$(VENV)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --upgrade pip
+	$(VENV)/bin/python -m pip install --quiet --group dev
+	touch $@
+
+setup: $(VENV)/.installed ## Install the template's tools into .venv
+
+demo: setup ## Generate a project into build/demo/ and run its golden path
+	$(VENV)/bin/python -m tools.demo
+
+test: setup ## Run all template tests (fast and end-to-end tiers)
+	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
+
+test-fast: setup ## Run the fast tier only (no Poetry installs)
+	$(VENV)/bin/python -m pytest -n 2 -m "not e2e"
+
+lint: setup ## Lint and type-check the template's own code
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+benchmark: setup ## Print generation and install timings
+	$(VENV)/bin/python -m tools.benchmark
+
+clean: ## Remove build output and the tools environment
+	rm -rf build $(VENV)

@@ -1,0 +1,114 @@
+"""Finish a freshly generated project.
+
+Runs inside the new project folder once every file is rendered. It keeps only
+the parts the answers selected, installs the chosen licence, starts a git
+repository and prints what to do next. Cookiecutter renders this file before
+running it; the single template expression below hands it the answers.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+from collections.abc import Mapping
+from pathlib import Path
+
+ANSWERS_JSON = r'''{{ cookiecutter | tojson }}'''
+
+LICENSES_DIR = "licenses"
+INITIAL_COMMIT_MESSAGE = "Initial commit from the MLOps project template"
+
+# Files that belong to one option value, removed when another value is chosen.
+# Paths are relative to the project root.
+OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
+    "ci": {"github": (".github",)},
+}
+
+
+def unselected_paths(answers: Mapping[str, object]) -> list[str]:
+    """Return the paths that belong to option values the answers did not select."""
+    return [
+        path
+        for option, by_value in OPTION_PATHS.items()
+        for value, paths in by_value.items()
+        if answers.get(option) != value
+        for path in paths
+    ]
+
+
+def remove_paths(root: Path, paths: list[str]) -> None:
+    """Delete files and folders below ``root``; missing ones are skipped."""
+    for relative in paths:
+        target = root / relative
+        if target.is_dir():
+            shutil.rmtree(target)
+        elif target.exists():
+            target.unlink()
+
+
+def install_license(root: Path, license_name: str) -> None:
+    """Move the chosen licence text to ``LICENSE`` and drop the others."""
+    licenses = root / LICENSES_DIR
+    (licenses / license_name).replace(root / "LICENSE")
+    shutil.rmtree(licenses)
+
+
+def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["git", *args], cwd=root, capture_output=True, text=True, check=False
+    )
+
+
+def init_git(root: Path) -> str:
+    """Start a git repository on branch ``main``, with a first commit when possible.
+
+    Returns:
+        One line for the user saying what happened and, if needed, what to do.
+    """
+    if shutil.which("git") is None:
+        return "git is not installed: run `git init -b main` once it is."
+    if _git(root, "init", "--initial-branch=main").returncode != 0:
+        return "`git init` failed: run `git init -b main` yourself."
+    has_identity = all(
+        _git(root, "config", key).stdout.strip() for key in ("user.name", "user.email")
+    )
+    if not has_identity:
+        return (
+            "Git repository created without a commit: set your identity with "
+            '`git config --global user.name "Your Name"` and '
+            '`git config --global user.email you@example.com`, then '
+            f'`git add -A && git commit -m "{INITIAL_COMMIT_MESSAGE}"`.'
+        )
+    _git(root, "add", "--all")
+    commit = _git(root, "commit", "--quiet", "-m", INITIAL_COMMIT_MESSAGE)
+    if commit.returncode != 0:
+        return f"Git repository created, but the first commit failed: {commit.stderr.strip()}"
+    return "Git repository created on branch main with a first commit."
+
+
+def next_steps(root: Path, git_status: str) -> str:
+    """Return the message printed once the project is ready."""
+    return "\n".join(
+        [
+            f"\nCreated {root}",
+            git_status,
+            "\nNext steps:",
+            f"  cd {root.name}",
+            "  make install   # Poetry installs the package and its tools into .venv",
+            "  make test      # run the test suite",
+            "  make help      # every other command",
+        ]
+    )
+
+
+def main(root: Path, answers: Mapping[str, object]) -> int:
+    """Finish the project in ``root`` according to ``answers``."""
+    remove_paths(root, unselected_paths(answers))
+    install_license(root, str(answers["license"]))
+    print(next_steps(root, init_git(root)))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(Path.cwd(), json.loads(ANSWERS_JSON)))

@@ -1,0 +1,1 @@
+"""Scripts that bake the template and drive generated projects: demo, benchmarks, test helpers."""

@@ -1,0 +1,180 @@
+"""Read and validate ``metadata.yaml``, the one place that describes the project.
+
+Data stage locations, the S3 bucket and the tracking settings are written once,
+in ``metadata.yaml``; code asks this module for them instead of repeating paths:
+
+    >>> from {{ cookiecutter.package_name }}.metadata import load_metadata
+    >>> load_metadata().stage_dir("processed")  # doctest: +SKIP
+    PosixPath('/home/me/{{ cookiecutter.project_slug }}/data/processed')
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path, PurePosixPath
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+
+METADATA_FILE = "metadata.yaml"
+
+StageName = Literal["raw", "raw_aligned", "processed", "experiment"]
+"""The four data stages, in pipeline order."""
+
+STAGES: tuple[StageName, ...] = ("raw", "raw_aligned", "processed", "experiment")
+
+
+class MetadataError(ValueError):
+    """``metadata.yaml`` is missing, unreadable or breaks the schema."""
+
+
+class _Section(BaseModel):
+    """Base of every section: unknown keys are typos, so they are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Project(_Section):
+    """What the project is."""
+
+    name: str = Field(min_length=1)
+    slug: str = Field(pattern=r"^[a-z][a-z0-9]*(-[a-z0-9]+)*$")
+    package: str = Field(pattern=r"^[a-z][a-z0-9_]*$")
+    description: str
+    license: str = Field(min_length=1)
+    created: date
+
+
+class Owner(_Section):
+    """Who answers for the project and its data."""
+
+    name: str = Field(min_length=1)
+    email: str = Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+    team: str = ""
+
+
+class Storage(_Section):
+    """The S3 location that holds the team's copy of the data."""
+
+    bucket: str = Field(min_length=3, max_length=63)
+    prefix: str = ""
+    region: str = Field(min_length=1)
+    endpoint_url: str = ""
+
+    def uri(self, path: str | PurePosixPath = "") -> str:
+        """Return the ``s3://`` URI of ``path`` inside the project's prefix."""
+        parts = [part for part in (self.prefix.strip("/"), str(path).strip("/")) if part]
+        return "/".join([f"s3://{self.bucket}", *parts])
+
+
+class DataStage(_Section):
+    """One data stage: where its files live and what belongs there."""
+
+    path: PurePosixPath
+    description: str = Field(min_length=1)
+
+    @field_validator("path")
+    @classmethod
+    def _relative_to_project(cls, path: PurePosixPath) -> PurePosixPath:
+        if path.is_absolute() or ".." in path.parts:
+            raise ValueError("must be a path inside the project, such as data/raw")
+        return path
+
+
+class Tracking(_Section):
+    """Where MLflow records runs and registers models."""
+
+    uri: str = Field(min_length=1)
+    experiment_name: str = Field(min_length=1)
+    registered_model_name: str = Field(min_length=1)
+
+
+class ModelCard(_Section):
+    """Documentation of the model, filled in as it matures."""
+
+    intended_use: str = ""
+    out_of_scope_use: str = ""
+    training_data: str = ""
+    evaluation_data: str = ""
+    metrics: list[str] = Field(default_factory=list)
+    limitations: str = ""
+    ethical_considerations: str = ""
+
+
+class Metadata(_Section):
+    """The validated content of ``metadata.yaml``."""
+
+    project: Project
+    owner: Owner
+    storage: Storage
+    naming_scheme: str = Field(min_length=1)
+    data_stages: dict[StageName, DataStage]
+    tracking: Tracking
+    model_card: ModelCard = Field(default_factory=ModelCard)
+    _root: Path = PrivateAttr(default_factory=Path.cwd)
+
+    @field_validator("data_stages")
+    @classmethod
+    def _all_stages_present(cls, stages: dict[StageName, DataStage]) -> dict[StageName, DataStage]:
+        missing = [name for name in STAGES if name not in stages]
+        if missing:
+            raise ValueError(f"every stage needs an entry; missing: {', '.join(missing)}")
+        return stages
+
+    @property
+    def root(self) -> Path:
+        """The project root: the folder that holds ``metadata.yaml``."""
+        return self._root
+
+    def stage_dir(self, stage: StageName) -> Path:
+        """Return the local folder of a data stage."""
+        return self._root / self.data_stages[stage].path
+
+    def stage_uri(self, stage: StageName) -> str:
+        """Return the ``s3://`` URI of a data stage in the team's bucket."""
+        return self.storage.uri(self.data_stages[stage].path)
+
+
+def find_project_root(start: Path | None = None) -> Path:
+    """Return the nearest folder at or above ``start`` that holds ``metadata.yaml``.
+
+    Raises:
+        MetadataError: No such folder exists (the code runs outside the project).
+    """
+    here = (start or Path.cwd()).resolve()
+    for folder in (here, *here.parents):
+        if (folder / METADATA_FILE).is_file():
+            return folder
+    raise MetadataError(
+        f"No {METADATA_FILE} found in {here} or any parent folder. "
+        "Run the command from inside the project, or pass the file's path."
+    )
+
+
+def load_metadata(path: Path | None = None) -> Metadata:
+    """Load and validate ``metadata.yaml``.
+
+    Args:
+        path: The file to read; by default the project's own, found from the
+            current directory upwards.
+
+    Raises:
+        MetadataError: The file cannot be read or breaks the schema; the message
+            names every offending field.
+    """
+    path = path or find_project_root() / METADATA_FILE
+    try:
+        content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise MetadataError(f"Cannot read {path}: {error}") from error
+    try:
+        metadata = Metadata.model_validate(content)
+    except ValidationError as error:
+        problems = "\n".join(
+            f"  - {'.'.join(str(part) for part in issue['loc']) or '(top level)'}: {issue['msg']}"
+            for issue in error.errors()
+        )
+        raise MetadataError(f"{path} does not match the metadata schema:\n{problems}") from error
+    metadata._root = path.resolve().parent
+    return metadata
