@@ -4,6 +4,7 @@
 .DEFAULT_GOAL := help
 PYTHON ?= python3
 VENV := .venv
+PY_SOURCES := hooks tests tools local_extensions.py
 
 .PHONY: help setup demo test test-fast lint benchmark clean
 
@@ -28,8 +29,8 @@ test-fast: setup ## Run the fast tier only (no Poetry installs)
 	$(VENV)/bin/python -m pytest -n 2 -m "not e2e"
 
 lint: setup ## Lint and type-check the template's own code
-	$(VENV)/bin/ruff check .
-	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/ruff check $(PY_SOURCES)
+	$(VENV)/bin/ruff format --check $(PY_SOURCES)
 	$(VENV)/bin/mypy
 
 benchmark: setup ## Print generation and install timings

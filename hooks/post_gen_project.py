@@ -14,7 +14,7 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-ANSWERS_JSON = r'''{{ cookiecutter | tojson }}'''
+ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
 
 LICENSES_DIR = "licenses"
 INITIAL_COMMIT_MESSAGE = "Initial commit from the MLOps project template"
@@ -55,9 +55,7 @@ def install_license(root: Path, license_name: str) -> None:
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["git", *args], cwd=root, capture_output=True, text=True, check=False
-    )
+    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True, check=False)
 
 
 def init_git(root: Path) -> str:
@@ -77,7 +75,7 @@ def init_git(root: Path) -> str:
         return (
             "Git repository created without a commit: set your identity with "
             '`git config --global user.name "Your Name"` and '
-            '`git config --global user.email you@example.com`, then '
+            "`git config --global user.email you@example.com`, then "
             f'`git add -A && git commit -m "{INITIAL_COMMIT_MESSAGE}"`.'
         )
     _git(root, "add", "--all")

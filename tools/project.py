@@ -89,7 +89,14 @@ def run(
 
 
 def make(
-    project: Path, target: str, *, timeout: float = 900, check: bool = True
+    project: Path,
+    target: str,
+    *,
+    timeout: float = 900,
+    env: Mapping[str, str] | None = None,
+    check: bool = True,
 ) -> subprocess.CompletedProcess[str]:
     """Run one of the generated project's ``make`` targets."""
-    return run(["make", "--no-print-directory", target], project, timeout=timeout, check=check)
+    return run(
+        ["make", "--no-print-directory", target], project, timeout=timeout, env=env, check=check
+    )

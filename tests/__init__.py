@@ -1,0 +1,1 @@
+"""Tests of the template: hooks, rendering, and the generated project end to end."""

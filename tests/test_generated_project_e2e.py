@@ -1,0 +1,103 @@
+"""Slow tier: bake, `poetry install`, and run the generated project's own commands."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tools.project import bake, default_package_index_url, make, run
+
+pytestmark = pytest.mark.e2e
+
+# A second project whose answers exercise quoting, another licence and no CI.
+AWKWARD_ANSWERS = {
+    "project_name": 'Zoë\'s "Sleep" Lab',
+    "author_name": "Zoë O'Brien-Šimić",
+    "description": "Stages \"sleep\" from O'Neil's wearables \\ naïvely — fast 😀",
+    "license": "Proprietary",
+    "ci": "none",
+}
+
+
+def installed_project(output: Path, answers: dict[str, str] | None = None) -> Path:
+    """Bake with the test machine's package index, then `make install`."""
+    project = bake(output, {"package_index_url": default_package_index_url(), **(answers or {})})
+    make(project, "install")
+    return project
+
+
+@pytest.fixture(scope="module")
+def default_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield installed_project(tmp_path_factory.mktemp("default"))
+
+
+@pytest.fixture(scope="module")
+def awkward_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield installed_project(tmp_path_factory.mktemp("awkward"), AWKWARD_ANSWERS)
+
+
+@pytest.mark.parametrize("project_fixture", ["default_project", "awkward_project"])
+def test_generated_tests_pass(project_fixture: str, request: pytest.FixtureRequest) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
+
+    result = make(project, "test")
+
+    assert " passed" in result.stdout
+    assert " failed" not in result.stdout
+
+
+@pytest.mark.parametrize("project_fixture", ["default_project", "awkward_project"])
+def test_generated_code_is_ruff_and_mypy_clean(
+    project_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
+
+    result = make(project, "lint")
+
+    assert "All checks passed!" in result.stdout
+    assert "Success: no issues found" in result.stdout
+
+
+@pytest.mark.parametrize("project_fixture", ["default_project", "awkward_project"])
+def test_pyproject_is_valid_for_poetry(
+    project_fixture: str, request: pytest.FixtureRequest
+) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
+
+    result = run(["poetry", "check"], project)
+
+    assert "All set!" in result.stdout
+
+
+def test_lock_file_pins_every_tool(default_project: Path) -> None:
+    locked = {
+        package["name"]
+        for package in tomllib.loads((default_project / "poetry.lock").read_text())["package"]
+    }
+
+    assert {"pytest", "ruff", "mypy", "pdoc", "pydantic", "pyyaml"} <= locked
+
+
+def test_docs_cover_every_public_module(default_project: Path) -> None:
+    make(default_project, "docs")
+
+    package = "my_ml_project"
+    modules = sorted(
+        path.stem
+        for path in (default_project / "src" / package).glob("*.py")
+        if path.stem[0] != "_"
+    )
+    api = default_project / "docs" / "api"
+    assert (api / f"{package}.html").is_file()
+    for module in modules:
+        assert (api / package / f"{module}.html").is_file(), module
+
+
+def test_make_help_lists_the_commands(default_project: Path) -> None:
+    result = make(default_project, "help")
+
+    for target in ("install", "test", "lint", "format", "docs"):
+        assert target in result.stdout

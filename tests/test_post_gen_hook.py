@@ -1,0 +1,112 @@
+"""The post-generation hook, called directly on a scratch folder."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from types import ModuleType
+
+import pytest
+
+from tests.checks import load_hook
+
+
+@pytest.fixture(scope="module")
+def hook() -> ModuleType:
+    return load_hook("post_gen_project")
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A scratch project with one file per option and every licence text."""
+    root = tmp_path / "demo-project"
+    (root / ".github" / "workflows").mkdir(parents=True)
+    (root / ".github" / "workflows" / "ci.yml").write_text("name: CI\n")
+    (root / "licenses").mkdir()
+    for name in ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"):
+        (root / "licenses" / name).write_text(f"{name} text\n")
+    (root / "README.md").write_text("# Demo\n")
+    return root
+
+
+@pytest.fixture
+def no_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Hide every git config file so git knows no user name or e-mail."""
+    monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-config"))
+    monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+    for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "EMAIL"):
+        monkeypatch.delenv(variable, raising=False)
+    monkeypatch.setenv("HOME", str(tmp_path))
+
+
+def test_github_files_stay_when_selected(hook: ModuleType) -> None:
+    assert ".github" not in hook.unselected_paths({"ci": "github"})
+
+
+def test_github_files_go_when_not_selected(hook: ModuleType, project: Path) -> None:
+    hook.remove_paths(project, hook.unselected_paths({"ci": "none"}))
+
+    assert not (project / ".github").exists()
+    assert (project / "README.md").exists()
+
+
+def test_removing_a_missing_path_is_not_an_error(hook: ModuleType, project: Path) -> None:
+    hook.remove_paths(project, ["no/such/file", "README.md"])
+
+    assert not (project / "README.md").exists()
+
+
+@pytest.mark.parametrize("license_name", ["MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"])
+def test_the_chosen_licence_becomes_license(
+    hook: ModuleType, project: Path, license_name: str
+) -> None:
+    hook.install_license(project, license_name)
+
+    assert (project / "LICENSE").read_text() == f"{license_name} text\n"
+    assert not (project / "licenses").exists()
+
+
+@pytest.mark.usefixtures("git_identity")
+def test_git_repository_gets_a_first_commit_on_main(hook: ModuleType, project: Path) -> None:
+    status = hook.init_git(project)
+
+    assert "first commit" in status
+    log = subprocess.run(
+        ["git", "log", "--format=%an|%s", "main"],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert log.stdout.strip() == f"Test User|{hook.INITIAL_COMMIT_MESSAGE}"
+
+
+@pytest.mark.usefixtures("no_git_identity")
+def test_without_identity_the_user_is_told_how_to_commit(hook: ModuleType, project: Path) -> None:
+    status = hook.init_git(project)
+
+    assert "without a commit" in status
+    assert "git config --global user.name" in status
+    assert (project / ".git").is_dir()
+
+
+def test_without_git_the_user_is_told_to_init_later(
+    hook: ModuleType, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(hook.shutil, "which", lambda name: None)
+
+    assert "git is not installed" in hook.init_git(project)
+    assert not (project / ".git").exists()
+
+
+@pytest.mark.usefixtures("git_identity")
+def test_main_finishes_the_project_and_prints_next_steps(
+    hook: ModuleType, project: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert hook.main(project, {"ci": "none", "license": "MIT"}) == 0
+
+    printed = capsys.readouterr().out
+    assert f"cd {project.name}" in printed
+    assert "make install" in printed
+    assert (project / "LICENSE").is_file()
+    assert not (project / ".github").exists()
