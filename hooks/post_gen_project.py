@@ -14,7 +14,9 @@ import subprocess
 from collections.abc import Mapping
 from pathlib import Path
 
-ANSWERS_JSON = r"""{{ cookiecutter | tojson }}"""
+# Rendered by Jinja. tojson escapes ' (never "), so ''' always closes the literal;
+# fmt: skip keeps ruff format from switching the quotes.
+ANSWERS_JSON = r'''{{ cookiecutter | tojson }}'''  # fmt: skip
 
 LICENSES_DIR = "licenses"
 INITIAL_COMMIT_MESSAGE = "Initial commit from the MLOps project template"
