@@ -286,9 +286,14 @@ def validate_author_name(value: str) -> list[Problem]:
 # --- project_slug, package_name ---------------------------------------------------------
 
 
+# Names are typed in every import and command; longer ones also push generated
+# lines past the 100-character limit the project's linter enforces.
+MAX_NAME_LENGTH = 40
+
+
 def project_slug_rules(value: str) -> list[str]:
     """Rules for ``project_slug``, the folder and repository name."""
-    rules = _length_rule(value, 2, 64)
+    rules = _length_rule(value, 2, MAX_NAME_LENGTH)
     if not _SLUG_RE.fullmatch(value):
         rules.append(
             "Use lowercase letters, digits and single hyphens, starting with a letter "
@@ -299,12 +304,14 @@ def project_slug_rules(value: str) -> list[str]:
 
 def validate_project_slug(value: str) -> list[Problem]:
     """Check ``project_slug``."""
-    candidates = [_slugify(value, "-")[:64].rstrip("-")]
+    candidates = [_slugify(value, "-")[:MAX_NAME_LENGTH].rstrip("-")]
     return _problems("project_slug", value, project_slug_rules, candidates)
 
 
 def package_name_rules(value: str) -> list[str]:
     """Rules for ``package_name``, the importable package under ``src/``."""
+    if length_rules := _length_rule(value, 2, MAX_NAME_LENGTH):
+        return length_rules
     if not _PACKAGE_RE.fullmatch(value):
         return [
             "Use lowercase letters, digits and underscores, starting with a letter, "
@@ -332,7 +339,7 @@ def package_name_rules(value: str) -> list[str]:
 
 def validate_package_name(value: str) -> list[Problem]:
     """Check ``package_name``."""
-    base = _slugify(value, "_")
+    base = _slugify(value, "_")[:MAX_NAME_LENGTH].rstrip("_")
     candidates = [base, f"{base}_project", f"my_{base}"] if base else []
     return _problems("package_name", value, package_name_rules, candidates)
 

@@ -180,3 +180,11 @@ def test_awkward_answers_still_give_valid_files(bake: Bake) -> None:
         encoding="utf-8"
     )
     assert AWKWARD_ANSWERS["author_name"] in (project / "LICENSE").read_text(encoding="utf-8")
+
+
+def test_longest_allowed_names_keep_the_code_lint_clean(bake: Bake) -> None:
+    longest = "a" * 40  # the limit the pre-generation hook enforces
+
+    project = bake({"project_slug": longest, "package_name": longest})
+
+    assert_cleanly_rendered(project)

@@ -1,0 +1,68 @@
+"""Fixtures that keep every test's global state (Hydra, MLflow, cwd) to itself."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import mlflow
+import pytest
+from hydra.core.global_hydra import GlobalHydra
+from mlflow import MlflowClient
+
+from {{ cookiecutter.package_name }}.metadata import METADATA_FILE, STAGES, load_metadata
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True)
+def fresh_hydra() -> Iterator[None]:
+    """No test inherits another's Hydra initialisation."""
+    GlobalHydra.instance().clear()
+    yield
+    GlobalHydra.instance().clear()
+
+
+@pytest.fixture(scope="session")
+def migrated_tracking_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An empty MLflow SQLite store, created (and migrated) once per test session."""
+    path = tmp_path_factory.mktemp("mlflow") / "empty.db"
+    MlflowClient(f"sqlite:///{path}").search_experiments()
+    return path
+
+
+@pytest.fixture
+def scratch_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A copy of the project's metadata and configuration, with empty data folders.
+
+    The test runs inside it, so stages read and write there, never in the real project.
+    """
+    root = tmp_path / "project"
+    root.mkdir()
+    shutil.copyfile(PROJECT_ROOT / METADATA_FILE, root / METADATA_FILE)
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
+    metadata = load_metadata(root / METADATA_FILE)
+    for stage in STAGES:
+        metadata.stage_dir(stage).mkdir(parents=True)
+    monkeypatch.chdir(root)
+    return root
+
+
+@pytest.fixture
+def tracking_uri(
+    migrated_tracking_store: Path, scratch_project: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A private MLflow store for one test (a copy of the empty one) in the scratch project.
+
+    Runs log artifacts below the working directory, so they stay in the scratch project too.
+    """
+    database = scratch_project / "mlflow.db"
+    shutil.copyfile(migrated_tracking_store, database)
+    uri = f"sqlite:///{database}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
+    mlflow.set_tracking_uri(uri)
+    mlflow.set_experiment("tests")
+    yield uri
+    while mlflow.active_run():
+        mlflow.end_run()
