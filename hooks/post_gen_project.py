@@ -19,24 +19,46 @@ from pathlib import Path
 ANSWERS_JSON = r'''{{ cookiecutter | tojson }}'''  # fmt: skip
 
 LICENSES_DIR = "licenses"
+SKELETON_DIR = ".pipeline-skeleton"
 INITIAL_COMMIT_MESSAGE = "Initial commit from the MLOps project template"
 
+# The package folder in OPTION_PATHS; filled in from the answers.
+PACKAGE_DIR = "src/{package_name}"
+
+# The example pipeline's data modules, each with a test module of the same name.
+EXAMPLE_MODULES = ("simulate", "align", "features", "split", "schemas")
+
 # Files that belong to one option value, removed when another value is chosen.
-# Paths are relative to the project root.
+# Paths are relative to the project root; {package_name} is filled in.
 OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "ci": {"github": (".github",)},
+    "include_example_pipeline": {
+        "yes": (
+            "conf/data/wearables.yaml",
+            *(f"{PACKAGE_DIR}/data/{name}.py" for name in EXAMPLE_MODULES),
+            *(f"tests/test_{name}.py" for name in EXAMPLE_MODULES),
+        )
+    },
 }
 
 
 def unselected_paths(answers: Mapping[str, object]) -> list[str]:
     """Return the paths that belong to option values the answers did not select."""
     return [
-        path
+        path.format(package_name=answers.get("package_name"))
         for option, by_value in OPTION_PATHS.items()
         for value, paths in by_value.items()
         if answers.get(option) != value
         for path in paths
     ]
+
+
+def apply_pipeline_skeleton(root: Path, answers: Mapping[str, object]) -> None:
+    """Without the example pipeline, lay the pass-through stage skeleton over it."""
+    skeleton = root / SKELETON_DIR
+    if answers.get("include_example_pipeline") == "no":
+        shutil.copytree(skeleton, root, dirs_exist_ok=True)
+    shutil.rmtree(skeleton)
 
 
 def remove_paths(root: Path, paths: list[str]) -> None:
@@ -70,8 +92,10 @@ def init_git(root: Path) -> str:
         return "git is not installed: run `git init -b main` once it is."
     if _git(root, "init", "--initial-branch=main").returncode != 0:
         return "`git init` failed: run `git init -b main` yourself."
+    # `git var` resolves the identity as `git commit` would: config or GIT_* variables.
     has_identity = all(
-        _git(root, "config", key).stdout.strip() for key in ("user.name", "user.email")
+        _git(root, "var", ident).returncode == 0
+        for ident in ("GIT_AUTHOR_IDENT", "GIT_COMMITTER_IDENT")
     )
     if not has_identity:
         return (
@@ -105,6 +129,7 @@ def next_steps(root: Path, git_status: str) -> str:
 def main(root: Path, answers: Mapping[str, object]) -> int:
     """Finish the project in ``root`` according to ``answers``."""
     remove_paths(root, unselected_paths(answers))
+    apply_pipeline_skeleton(root, answers)
     install_license(root, str(answers["license"]))
     print(next_steps(root, init_git(root)))
     return 0

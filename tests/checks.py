@@ -20,6 +20,15 @@ from tools.project import TEMPLATE_DIR
 
 RUFF = Path(sys.executable).parent / "ruff"
 
+# A git identity for commands that commit (post-generation hook, `dvc exp run`),
+# so the tests pass on machines where git has no user configured.
+GIT_IDENTITY = {
+    "GIT_AUTHOR_NAME": "Template Tests",
+    "GIT_AUTHOR_EMAIL": "template-tests@example.com",
+    "GIT_COMMITTER_NAME": "Template Tests",
+    "GIT_COMMITTER_EMAIL": "template-tests@example.com",
+}
+
 # Template syntax that must never survive rendering. GitHub Actions' own `${{ ... }}`
 # expressions are legitimate in workflow files, so a `$` right before `{{` is allowed.
 LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter\.")

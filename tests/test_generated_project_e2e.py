@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,8 +13,10 @@ from tools.project import bake, default_package_index_url, make, run
 
 pytestmark = pytest.mark.e2e
 
-# A second project whose answers exercise quoting, another licence and no CI.
+# A second project whose answers exercise quoting, another licence, no CI, and the
+# pass-through pipeline skeleton instead of the example.
 AWKWARD_ANSWERS = {
+    "include_example_pipeline": "no",
     "project_name": 'Zoë\'s "Sleep" Lab',
     "author_name": "Zoë O'Brien-Šimić",
     "description": "Stages \"sleep\" from O'Neil's wearables \\ naïvely — fast 😀",
@@ -101,3 +104,12 @@ def test_make_help_lists_the_commands(default_project: Path) -> None:
 
     for target in ("install", "test", "lint", "format", "docs"):
         assert target in result.stdout
+
+
+def test_skeleton_pipeline_runs_without_data(awkward_project: Path) -> None:
+    make(awkward_project, "pipeline")
+
+    metrics = json.loads((awkward_project / "results" / "metrics.json").read_text())
+    assert metrics == {"input_files": 0.0}
+    result = run(["poetry", "run", "dvc", "repro"], awkward_project)
+    assert "Data and pipelines are up to date." in result.stdout

@@ -8,7 +8,7 @@ from types import ModuleType
 
 import pytest
 
-from tests.checks import load_hook
+from tests.checks import GIT_IDENTITY, load_hook
 
 
 @pytest.fixture(scope="module")
@@ -26,6 +26,12 @@ def project(tmp_path: Path) -> Path:
     for name in ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"):
         (root / "licenses" / name).write_text(f"{name} text\n")
     (root / "README.md").write_text("# Demo\n")
+    (root / "dvc.yaml").write_text("example pipeline\n")
+    (root / ".pipeline-skeleton").mkdir()
+    (root / ".pipeline-skeleton" / "dvc.yaml").write_text("skeleton pipeline\n")
+    (root / "src" / "demo" / "data").mkdir(parents=True)
+    (root / "src" / "demo" / "data" / "simulate.py").write_text("")
+    (root / "src" / "demo" / "data" / "io.py").write_text("")
     return root
 
 
@@ -34,7 +40,7 @@ def no_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     """Hide every git config file so git knows no user name or e-mail."""
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(tmp_path / "no-global-config"))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for variable in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME", "EMAIL"):
+    for variable in (*GIT_IDENTITY, "EMAIL"):
         monkeypatch.delenv(variable, raising=False)
     monkeypatch.setenv("HOME", str(tmp_path))
 
@@ -103,10 +109,46 @@ def test_without_git_the_user_is_told_to_init_later(
 def test_main_finishes_the_project_and_prints_next_steps(
     hook: ModuleType, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    assert hook.main(project, {"ci": "none", "license": "MIT"}) == 0
+    answers = {"ci": "none", "license": "MIT", "include_example_pipeline": "yes"}
+    assert hook.main(project, answers) == 0
 
     printed = capsys.readouterr().out
     assert f"cd {project.name}" in printed
     assert "make install" in printed
     assert (project / "LICENSE").is_file()
     assert not (project / ".github").exists()
+
+
+@pytest.mark.usefixtures("no_git_identity")
+def test_identity_from_environment_variables_is_enough(
+    hook: ModuleType, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for variable, value in GIT_IDENTITY.items():
+        monkeypatch.setenv(variable, value)
+
+    assert "first commit" in hook.init_git(project)
+
+
+def test_without_the_example_its_modules_go_and_the_skeleton_is_laid(
+    hook: ModuleType, project: Path
+) -> None:
+    answers = {"include_example_pipeline": "no", "package_name": "demo"}
+
+    hook.remove_paths(project, hook.unselected_paths(answers))
+    hook.apply_pipeline_skeleton(project, answers)
+
+    assert (project / "dvc.yaml").read_text() == "skeleton pipeline\n"
+    assert not (project / "src/demo/data/simulate.py").exists()
+    assert (project / "src/demo/data/io.py").exists()
+    assert not (project / ".pipeline-skeleton").exists()
+
+
+def test_with_the_example_the_skeleton_is_dropped(hook: ModuleType, project: Path) -> None:
+    answers = {"include_example_pipeline": "yes", "package_name": "demo"}
+
+    hook.remove_paths(project, hook.unselected_paths(answers))
+    hook.apply_pipeline_skeleton(project, answers)
+
+    assert (project / "dvc.yaml").read_text() == "example pipeline\n"
+    assert (project / "src/demo/data/simulate.py").exists()
+    assert not (project / ".pipeline-skeleton").exists()

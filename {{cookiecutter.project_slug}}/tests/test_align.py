@@ -7,11 +7,11 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.data.align import align_recordings, align_session
-from {{ cookiecutter.package_name }}.data.schemas import DataValidationError
 from {{ cookiecutter.package_name }}.data.simulate import (
     simulate_recordings,
     write_recordings,
 )
+from {{ cookiecutter.package_name }}.data.validation import DataValidationError
 
 T0 = pd.Timestamp("2026-03-02 09:00:00")
 PROJECT = "demo"

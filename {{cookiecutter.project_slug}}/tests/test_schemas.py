@@ -9,11 +9,10 @@ from {{ cookiecutter.package_name }}.data.schemas import (
     FEATURES,
     MANIFEST,
     RAW_HEART_RATE,
-    DataValidationError,
     experiment_schema,
     features_schema,
-    validate,
 )
+from {{ cookiecutter.package_name }}.data.validation import DataValidationError, validate
 
 SOURCE = "data/processed/demo/features.parquet"
 

@@ -7,7 +7,6 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data.schemas import DataValidationError
 from {{ cookiecutter.package_name }}.data.simulate import (
     DEVICES,
     MANIFEST_FILE,
@@ -18,6 +17,7 @@ from {{ cookiecutter.package_name }}.data.simulate import (
     simulate_recordings,
     write_recordings,
 )
+from {{ cookiecutter.package_name }}.data.validation import DataValidationError
 
 PROJECT = "demo"
 

@@ -6,11 +6,11 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data.schemas import DataValidationError
 from {{ cookiecutter.package_name }}.data.split import (
     build_experiment,
     split_by_participant,
 )
+from {{ cookiecutter.package_name }}.data.validation import DataValidationError
 
 PARTICIPANTS = [f"p{number:03d}" for number in range(1, 9)]
 START = pd.Timestamp("2026-03-02 09:00")

@@ -17,14 +17,9 @@ import pandas as pd
 from tqdm import tqdm
 
 from .io import atomic_directory
-from .schemas import (
-    ALIGNED,
-    RAW_SCHEMAS,
-    SESSION_FORMAT,
-    DataValidationError,
-    validate,
-)
+from .schemas import ALIGNED, RAW_SCHEMAS, SESSION_FORMAT
 from .simulate import read_manifest
+from .validation import DataValidationError, validate
 
 _NS_PER_S = 1_000_000_000
 

@@ -18,13 +18,8 @@ import pandas as pd
 from tqdm import tqdm
 
 from .io import atomic_write_parquet
-from .schemas import (
-    ALIGNED,
-    FEATURE_KEYS,
-    SESSION_KEYS,
-    features_schema,
-    validate,
-)
+from .schemas import ALIGNED, FEATURE_KEYS, SESSION_KEYS, features_schema
+from .validation import validate
 
 Array = npt.NDArray[np.float64]
 

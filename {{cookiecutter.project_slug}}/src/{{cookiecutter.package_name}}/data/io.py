@@ -79,3 +79,15 @@ def atomic_write_parquet(frame: pd.DataFrame, path: Path) -> None:
     except BaseException:
         partial.unlink(missing_ok=True)
         raise
+
+
+def copy_directory(source: Path, target: Path) -> int:
+    """Replace ``target`` with a copy of ``source`` (empty if ``source`` is missing).
+
+    Returns:
+        The number of files copied.
+    """
+    with atomic_directory(target) as staging:
+        if source.is_dir():
+            shutil.copytree(source, staging, dirs_exist_ok=True)
+        return sum(1 for path in staging.rglob("*") if path.is_file())

@@ -23,7 +23,11 @@ import numpy.typing as npt
 import pandas as pd
 
 from .io import atomic_directory
-from .schemas import MANIFEST, SESSION_FORMAT, validate
+from .schemas import (
+    MANIFEST,
+    SESSION_FORMAT,
+)
+from .validation import validate
 
 Array = npt.NDArray[np.float64]
 

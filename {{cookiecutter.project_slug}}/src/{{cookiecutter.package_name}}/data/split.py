@@ -14,7 +14,11 @@ import numpy as np
 import pandas as pd
 
 from .io import atomic_directory
-from .schemas import FEATURE_KEYS, experiment_schema, validate
+from .schemas import (
+    FEATURE_KEYS,
+    experiment_schema,
+)
+from .validation import validate
 
 TRAIN_FILE = "train.parquet"
 TEST_FILE = "test.parquet"

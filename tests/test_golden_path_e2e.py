@@ -1,0 +1,171 @@
+"""Slow tier: the generated project's golden path, `make pipeline`, run for real.
+
+One baked and installed project per module; the tests run in file order and
+build on each other: the pipeline, a no-op rerun, batch inference, a DVC
+experiment with the other model, and a hyper-parameter search.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.checks import GIT_IDENTITY
+from tools.project import bake, default_package_index_url, make, run
+
+pytestmark = pytest.mark.e2e
+
+PACKAGE = "my_ml_project"
+MODEL_NAME = "my-ml-project"
+
+# Runs inside the project's environment and prints what MLflow recorded, as JSON.
+MLFLOW_SUMMARY = """
+import json, mlflow
+from mlflow import MlflowClient
+from my_ml_project.metadata import load_metadata
+from my_ml_project.tracking import resolve_tracking_uri
+metadata = load_metadata()
+mlflow.set_tracking_uri(resolve_tracking_uri(metadata))
+client = MlflowClient()
+experiment = client.get_experiment_by_name(metadata.tracking.experiment_name)
+runs = client.search_runs([experiment.experiment_id])
+name = metadata.tracking.registered_model_name
+versions = client.search_model_versions(f"name='{name}'")
+try:
+    champion = client.get_model_version_by_alias(name, "champion")
+except Exception:
+    champion = None
+print(json.dumps({
+    "runs": [{"id": r.info.run_id, "parent": r.data.tags.get("mlflow.parentRunId"),
+              "metrics": r.data.metrics, "params": r.data.params, "tags": r.data.tags,
+              "inputs": [i.dataset.name for i in (r.inputs.dataset_inputs if r.inputs else [])]}
+             for r in runs],
+    "versions": sorted(int(v.version) for v in versions),
+    "champion": int(champion.version) if champion else None,
+}))
+"""
+
+
+def mlflow_summary(project: Path) -> dict[str, Any]:
+    result = run(["poetry", "run", "python", "-c", MLFLOW_SUMMARY], project)
+    summary: dict[str, Any] = json.loads(result.stdout.strip().splitlines()[-1])
+    return summary
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """The default project, installed, after its first `make pipeline`."""
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in GIT_IDENTITY.items():
+            patch.setenv(variable, value)  # the post-generation hook makes the first commit
+        root = bake(
+            tmp_path_factory.mktemp("golden"), {"package_index_url": default_package_index_url()}
+        )
+    make(root, "install")
+    make(root, "pipeline")
+    yield root
+
+
+def test_pipeline_writes_every_stage_and_the_metrics(project: Path) -> None:
+    for stage in ("raw", "raw_aligned", "processed"):
+        assert any((project / "data" / stage / MODEL_NAME).rglob("*.*")), stage
+    assert (project / "data/experiment/activity/train.parquet").is_file()
+    assert (project / "data/experiment/activity/test.parquet").is_file()
+    assert (project / f"models/{MODEL_NAME}/model/MLmodel").is_file()
+    metrics = json.loads((project / "results/metrics.json").read_text())
+    assert 0.5 < metrics["f1_macro"] <= 1.0
+    assert (project / "results/plots/confusion_matrix.png").stat().st_size > 0
+
+
+def test_run_is_tracked_and_the_model_is_champion(project: Path) -> None:
+    summary = mlflow_summary(project)
+
+    assert summary["versions"] == [1]
+    assert summary["champion"] == 1
+    (training,) = summary["runs"]
+    assert training["params"]["model.name"] == "random_forest"
+    assert "test_f1_macro" in training["metrics"]
+    assert "cv_f1_macro" in training["metrics"]
+    assert training["tags"]["mlflow.source.git.commit"]
+    assert training["inputs"] == ["activity-train"]
+
+
+def test_second_repro_does_nothing(project: Path) -> None:
+    lock_before = (project / "dvc.lock").read_text()
+
+    result = run(["poetry", "run", "dvc", "repro"], project)
+
+    assert "Data and pipelines are up to date." in result.stdout
+    assert (project / "dvc.lock").read_text() == lock_before
+    assert mlflow_summary(project)["versions"] == [1]
+
+
+def test_batch_inference_scores_the_test_set(project: Path) -> None:
+    test_set = project / "data/experiment/activity/test.parquet"
+    output = project / "scored.csv"
+
+    result = run(
+        ["poetry", "run", f"{MODEL_NAME}-predict", str(test_set), "--output", str(output)], project
+    )
+
+    assert "Wrote" in result.stdout
+    header, *rows = output.read_text().splitlines()
+    assert header.endswith(",prediction")
+    assert rows and all(row.rsplit(",", 1)[1] in {"sitting", "walking", "running"} for row in rows)
+
+
+def test_batch_inference_names_missing_columns(project: Path) -> None:
+    bad = project / "bad.csv"
+    bad.write_text("bpm_mean\n70.0\n")
+
+    result = run(["poetry", "run", f"{MODEL_NAME}-predict", str(bad)], project, check=False)
+
+    assert result.returncode == 2
+    assert "missing column 'acc_x_mean'" in result.stderr
+
+
+def test_dvc_experiment_with_the_other_model(project: Path) -> None:
+    result = run(
+        ["poetry", "run", "dvc", "exp", "run", "-S", "model=logistic_regression"],
+        project,
+        env=GIT_IDENTITY,
+    )
+
+    assert f"Registered {MODEL_NAME} version 2" in result.stdout
+    shown = run(["poetry", "run", "dvc", "exp", "show", "--json"], project).stdout
+    assert "logistic_regression" in shown
+    summary = mlflow_summary(project)
+    assert summary["versions"] == [1, 2]
+    by_version = {run["params"]["model.name"] for run in summary["runs"]}
+    assert by_version == {"random_forest", "logistic_regression"}
+
+
+def test_hyperparameter_search_logs_child_runs_under_one_parent(project: Path) -> None:
+    before = {run["id"] for run in mlflow_summary(project)["runs"]}
+
+    result = run(
+        [
+            "poetry",
+            "run",
+            "python",
+            "-m",
+            f"{PACKAGE}.stages.train",
+            "-m",
+            "hparams_search=optuna",
+            "hydra.sweeper.n_trials=3",
+        ],
+        project,
+    )
+
+    new = [run for run in mlflow_summary(project)["runs"] if run["id"] not in before]
+    (parent,) = [run for run in new if run["parent"] is None]
+    children = [run for run in new if run["parent"] == parent["id"]]
+    assert len(children) == 3
+    assert parent["metrics"]["best_cv_f1_macro"] == max(
+        child["metrics"]["cv_f1_macro"] for child in children
+    )
+    assert "Best trial" in result.stdout + result.stderr

@@ -1,0 +1,36 @@
+"""Stage ``process``: clean the aligned sessions and compute features (``data/processed/``).
+
+Skeleton: copies ``data/raw_aligned/<project>/`` unchanged to ``data/processed/<project>/``.
+Replace the body of :func:`process` with your cleaning and feature code, keeping its input
+and output folders (they are declared in dvc.yaml).
+"""
+
+from __future__ import annotations
+
+import logging
+
+from omegaconf import DictConfig
+
+from ..config import run_stage
+from ..data.io import copy_directory
+from ..metadata import load_metadata
+
+log = logging.getLogger(__name__)
+
+
+def process(config: DictConfig) -> None:
+    """Pass the previous stage's files through unchanged."""
+    metadata = load_metadata()
+    slug = metadata.project.slug
+    target = metadata.stage_dir("processed") / slug
+    count = copy_directory(metadata.stage_dir("raw_aligned") / slug, target)
+    log.info("Passed %d files through to %s", count, target)
+
+
+def main() -> None:
+    """Run the stage from the command line."""
+    run_stage(process)
+
+
+if __name__ == "__main__":
+    main()
