@@ -21,6 +21,7 @@ GOLDEN_PATH = (
     ("lint", "ruff and mypy on the generated code"),
     ("test", "the generated project's own tests"),
     ("docs", "API reference with pdoc"),
+    ("pipeline", "dvc repro: data through four stages, a trained, tracked and registered model"),
 )
 
 

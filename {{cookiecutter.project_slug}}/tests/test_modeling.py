@@ -10,11 +10,10 @@ from omegaconf import OmegaConf
 from {{ cookiecutter.package_name }}.modeling import (
     build_estimator,
     cross_validated_scores,
-    plot_class_scores,
-    plot_confusion_matrix,
     scores,
     split_dataset,
 )
+from {{ cookiecutter.package_name }}.plots import plot_class_scores, plot_confusion_matrix
 
 
 @pytest.fixture

@@ -1,23 +1,17 @@
-"""Build the configured estimator, score its predictions and draw the evaluation plots."""
+"""Build the configured estimator and score its predictions."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only: no display needed on servers and in CI
-
-import matplotlib.pyplot as plt
 import numpy as np
 import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 from sklearn.base import ClassifierMixin, clone
-from sklearn.metrics import ConfusionMatrixDisplay, accuracy_score, f1_score
+from sklearn.metrics import accuracy_score, f1_score
 from sklearn.model_selection import GroupKFold
 
 # Columns of an experiment dataset that are not model inputs.
@@ -74,27 +68,3 @@ def cross_validated_scores(
         name: float(np.mean([fold[name] for fold in fold_scores if name in fold]))
         for name in fold_scores[0]
     }
-
-
-def plot_confusion_matrix(labels: pd.Series, predicted: np.ndarray, path: Path) -> Path:
-    """Save the confusion matrix as a PNG image."""
-    figure, axes = plt.subplots(figsize=(5, 4))
-    ConfusionMatrixDisplay.from_predictions(labels, predicted, ax=axes, colorbar=False)
-    axes.set_title("Confusion matrix (test set)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
-
-
-def plot_class_scores(class_scores: dict[str, float], path: Path) -> Path:
-    """Save the F1 score of every class as a horizontal bar chart."""
-    figure, axes = plt.subplots(figsize=(5, 3))
-    names = list(class_scores)
-    axes.barh(names, [class_scores[name] for name in names])
-    axes.set_xlim(0, 1)
-    axes.set_xlabel("F1 (test set)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path

@@ -19,7 +19,8 @@ from omegaconf import DictConfig
 
 from ..config import run_stage
 from ..metadata import load_metadata
-from ..modeling import plot_class_scores, plot_confusion_matrix, scores, split_dataset
+from ..modeling import scores, split_dataset
+from ..plots import plot_class_scores, plot_confusion_matrix
 from ..tracking import configure_tracking, register_and_promote
 from .train import MODEL_SUBDIR, RUN_FILE, experiment_dir, model_dir
 
