@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 
 from tests.checks import GIT_IDENTITY
 from tools.project import bake, default_package_index_url, make, run
@@ -42,7 +43,8 @@ except Exception:
 print(json.dumps({
     "runs": [{"id": r.info.run_id, "parent": r.data.tags.get("mlflow.parentRunId"),
               "metrics": r.data.metrics, "params": r.data.params, "tags": r.data.tags,
-              "inputs": [i.dataset.name for i in (r.inputs.dataset_inputs if r.inputs else [])]}
+              "inputs": [[i.dataset.name, i.dataset.digest]
+                         for i in (r.inputs.dataset_inputs if r.inputs else [])]}
              for r in runs],
     "versions": sorted(int(v.version) for v in versions),
     "champion": int(champion.version) if champion else None,
@@ -91,7 +93,13 @@ def test_run_is_tracked_and_the_model_is_champion(project: Path) -> None:
     assert "test_f1_macro" in training["metrics"]
     assert "cv_f1_macro" in training["metrics"]
     assert training["tags"]["mlflow.source.git.commit"]
-    assert training["inputs"] == ["activity-train"]
+    lock = yaml.safe_load((project / "dvc.lock").read_text())
+    (experiment,) = [
+        out["md5"]
+        for out in lock["stages"]["build_experiment"]["outs"]
+        if out["path"] == "data/experiment/activity"
+    ]
+    assert training["inputs"] == [["activity-train", experiment]]  # lineage: DVC's hash
 
 
 def test_second_repro_does_nothing(project: Path) -> None:
