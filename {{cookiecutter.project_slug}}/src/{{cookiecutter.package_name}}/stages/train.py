@@ -18,7 +18,7 @@ import mlflow
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from mlflow.data.sources import LocalArtifactDatasetSource
+from mlflow.data.sources import LocalArtifactDatasetSource  # type: ignore[attr-defined]
 from mlflow.models import infer_signature
 from omegaconf import DictConfig, OmegaConf
 from skops.io import dumps as skops_dumps
@@ -92,6 +92,7 @@ def train(config: DictConfig) -> float:
         )
         dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
             frame,
+            # MLflow creates LocalArtifactDatasetSource at import time (hence the ignore above).
             source=LocalArtifactDatasetSource(str(train_path.relative_to(metadata.root))),
             name=f"{config.data.experiment.name}-train",
             targets=label,
