@@ -36,5 +36,9 @@ lint: setup ## Lint and type-check the template's own code
 benchmark: setup ## Print generation and install timings
 	$(VENV)/bin/python -m tools.benchmark
 
+.PHONY: benchmark-serving
+benchmark-serving: setup ## Our prediction service vs `mlflow models serve`, side by side
+	$(VENV)/bin/python -m tools.benchmark_serving
+
 clean: ## Remove build output and the tools environment
 	rm -rf build $(VENV)

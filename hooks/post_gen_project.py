@@ -37,6 +37,20 @@ OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "conf/data/wearables.yaml",
             *(f"{PACKAGE_DIR}/data/{name}.py" for name in EXAMPLE_MODULES),
             *(f"tests/test_{name}.py" for name in EXAMPLE_MODULES),
+            "notebooks/01-explore-activity.ipynb",
+        )
+    },
+    "serving": {
+        "flask": (
+            f"{PACKAGE_DIR}/serving",
+            f"{PACKAGE_DIR}/drift.py",
+            f"{PACKAGE_DIR}/drift_report.py",
+            "conf/serve",
+            "Dockerfile",
+            ".dockerignore",
+            "tests/test_serving.py",
+            "tests/test_serving_properties.py",
+            "tests/test_drift.py",
         )
     },
 }

@@ -88,15 +88,20 @@ def test_docs_cover_every_public_module(default_project: Path) -> None:
     make(default_project, "docs")
 
     package = "my_ml_project"
+    root = default_project / "src" / package
+    # Every public module, subpackages (stages/, data/, ...) and their modules included:
+    # pdoc writes `a/b.py` and the package `a/b/__init__.py` alike to `a/b.html`.
     modules = sorted(
-        path.stem
-        for path in (default_project / "src" / package).glob("*.py")
-        if path.stem[0] != "_"
+        (path.parent if path.name == "__init__.py" else path.with_suffix("")).relative_to(root)
+        for path in root.rglob("*.py")
+        if path.name == "__init__.py" or path.stem[0] != "_"
     )
     api = default_project / "docs" / "api"
     assert (api / f"{package}.html").is_file()
+    assert {"stages", "data"} <= {str(module.parts[0]) for module in modules if module.parts}
     for module in modules:
-        assert (api / package / f"{module}.html").is_file(), module
+        if module.parts:
+            assert (api / package / f"{module}.html").is_file(), module
 
 
 def test_make_help_lists_the_commands(default_project: Path) -> None:

@@ -1,0 +1,140 @@
+"""Fast tier: the generated project's git hooks, CI workflows, Dependabot and notebook."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from tests.conftest import Bake
+from tools.project import TOOLS_BIN
+
+# Which dev-group package provides each command a pre-commit hook runs.
+HOOK_TOOL_PACKAGES = {
+    "ruff": "ruff",
+    "mypy": "mypy",
+    "nbstripout": "nbstripout",
+    "check-yaml": "pre-commit-hooks",
+    "check-toml": "pre-commit-hooks",
+    "check-json": "pre-commit-hooks",
+    "check-added-large-files": "pre-commit-hooks",
+    "detect-secrets-hook": "detect-secrets",
+    "dvc": "dvc",
+}
+NOTEBOOK = "notebooks/01-explore-activity.ipynb"
+
+
+def load_yaml(path: Path) -> Any:
+    return yaml.safe_load(path.read_text(encoding="utf-8"))
+
+
+def dev_group(project: Path) -> dict[str, Any]:
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+    group: dict[str, Any] = pyproject["tool"]["poetry"]["group"]["dev"]["dependencies"]
+    return group
+
+
+def check_jsonschema(schema: str, path: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [str(TOOLS_BIN / "check-jsonschema"), "--builtin-schema", schema, str(path)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def test_pre_commit_hooks_are_local_and_pinned_by_the_lock_file(bake: Bake) -> None:
+    project = bake()
+
+    config = load_yaml(project / ".pre-commit-config.yaml")
+    packages = dev_group(project)
+
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    hooks = config["repos"][0]["hooks"]
+    for hook in hooks:
+        assert hook["language"] == "unsupported", hook["id"]
+        command = re.search(r"\bpoetry run (\S+)", hook["entry"])
+        assert command is not None, f"{hook['id']}: not a tool of the Poetry environment"
+        tool = command.group(1)
+        assert HOOK_TOOL_PACKAGES[tool] in packages, f"{hook['id']}: {tool} not in the dev group"
+    ids = {hook["id"] for hook in hooks}
+    assert {"ruff-check", "ruff-format", "mypy", "nbstripout", "detect-secrets"} <= ids
+    assert {"check-yaml", "check-toml", "check-json", "check-added-large-files"} <= ids
+    assert "pre-commit" in packages
+    # No hook needs the network: DVC's pre-push hook (`dvc push`) is left out.
+    assert all("push" not in hook["entry"] for hook in hooks)
+
+
+def test_secrets_baseline_is_valid_and_empty(bake: Bake) -> None:
+    project = bake()
+
+    baseline = json.loads((project / ".secrets.baseline").read_text(encoding="utf-8"))
+
+    assert baseline["results"] == {}
+    assert {"AWSKeyDetector", "KeywordDetector", "PrivateKeyDetector"} <= {
+        plugin["name"] for plugin in baseline["plugins_used"]
+    }
+
+
+def test_workflows_and_dependabot_match_githubs_schemas(bake: Bake) -> None:
+    project = bake({"ci": "github"})
+
+    workflows = sorted((project / ".github" / "workflows").glob("*.yml"))
+    assert workflows
+    for workflow in workflows:
+        result = check_jsonschema("vendor.github-workflows", workflow)
+        assert result.returncode == 0, result.stdout + result.stderr
+    result = check_jsonschema("vendor.dependabot", project / ".github" / "dependabot.yml")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_ci_runs_every_check_and_reports_metrics_on_pull_requests(bake: Bake) -> None:
+    project = bake()
+
+    steps = load_yaml(project / ".github" / "workflows" / "ci.yml")["jobs"]["checks"]["steps"]
+    commands = "\n".join(step.get("run", "") for step in steps)
+
+    for command in ("pre-commit run --all-files", "make lint", "make test", "make pipeline"):
+        assert command in commands
+    assert "pytest --nbmake notebooks/" in commands
+    assert "make docs" in commands
+    assert 'dvc metrics diff "origin/$BASE_REF" --md' in commands
+    assert "$GITHUB_STEP_SUMMARY" in commands
+    dependabot = load_yaml(project / ".github" / "dependabot.yml")
+    assert {update["package-ecosystem"] for update in dependabot["updates"]} == {
+        "pip",
+        "github-actions",
+    }
+
+
+def test_example_notebook_imports_the_package_and_has_no_outputs(bake: Bake) -> None:
+    project = bake({"project_name": "Gait Lab"})
+
+    notebook = json.loads((project / NOTEBOOK).read_text(encoding="utf-8"))
+
+    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+    assert code
+    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+    source = "".join(line for cell in code for line in cell["source"])
+    assert "from gait_lab import inference" in source
+    assert "inference.load_model(" in source
+
+
+def test_without_the_example_pipeline_there_is_no_example_notebook(bake: Bake) -> None:
+    project = bake({"include_example_pipeline": "no"})
+
+    assert not (project / NOTEBOOK).exists()
+    assert (project / "notebooks" / "README.md").is_file()
+
+
+def test_generated_project_opts_out_of_template_updates_to_git(bake: Bake) -> None:
+    project = bake()
+
+    pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
+
+    assert ".git" in pyproject["tool"]["cruft"]["skip"]

@@ -1,0 +1,263 @@
+"""Slow tier: the shipped team MLflow server, live on 127.0.0.1, used by `make pipeline`.
+
+The generated `deploy/mlflow-server/` files run as they are, only ports and paths
+adapted: `mlflow-server.sh` from the project's venv (SQLite backend in a temporary
+folder, artifacts proxied to a moto S3 bucket) behind nginx with
+`nginx/mlflow.conf` (TLS with a throwaway certificate, basic auth). One set of
+servers and one installed project per module; every server is stopped by process id.
+"""
+
+from __future__ import annotations
+
+import base64
+import grp
+import http.client
+import json
+import os
+import pwd
+import shutil
+import ssl
+import subprocess
+import urllib.error
+import urllib.parse
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.checks import GIT_IDENTITY
+from tests.servers import (
+    MOTO_KEYS,
+    REGION,
+    MotoServer,
+    Server,
+    free_port,
+    start,
+    start_moto,
+)
+from tools.project import bake, default_package_index_url, make
+
+pytestmark = pytest.mark.e2e
+
+BUCKET = "team-mlflow"
+PREFIX = "wearables"
+MODEL_NAME = "my-ml-project"
+USER = "alice"
+PASSWORD = "correct-horse-battery-staple"
+NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
+
+
+@dataclass
+class Tracking:
+    """The nginx front of the MLflow server, as a client sees it."""
+
+    url: str
+    http_port: int
+    cert: Path
+    context: ssl.SSLContext
+
+    def get(self, path: str, auth: tuple[str, str] | None = (USER, PASSWORD)) -> Any:
+        """GET ``path`` of MLflow's REST API through nginx; return the parsed JSON."""
+        request = urllib.request.Request(f"{self.url}{path}")
+        if auth:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        with urllib.request.urlopen(request, timeout=30, context=self.context) as response:
+            return json.loads(response.read())
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    server = start_moto(tmp_path_factory.mktemp("moto"))
+    server.client().create_bucket(Bucket=BUCKET)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Path:
+    """A project whose bucket is on the moto server, installed (no pipeline run yet)."""
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in GIT_IDENTITY.items():
+            patch.setenv(variable, value)
+        root = bake(
+            tmp_path_factory.mktemp("mlflow-server"),
+            {
+                "package_index_url": default_package_index_url(),
+                "s3_bucket": BUCKET,
+                "s3_prefix": PREFIX,
+                "s3_endpoint_url": moto.url,
+            },
+        )
+    make(root, "install")
+    return root
+
+
+def openssl(*args: str, stdin: str | None = None) -> str:
+    result = subprocess.run(
+        ["openssl", *args], input=stdin, capture_output=True, text=True, check=True
+    )
+    return result.stdout
+
+
+def render_nginx(shipped: str, folder: Path, replacements: dict[str, str]) -> Path:
+    """The shipped site config with test ports and paths, inside a main config of its own.
+
+    Every replaced string must occur exactly once, so a change to the shipped file
+    that this adaptation would miss fails here instead of testing something else.
+    """
+    for old, new in replacements.items():
+        assert shipped.count(old) == 1, f"nginx/mlflow.conf should contain {old!r} once"
+        shipped = shipped.replace(old, new)
+    (folder / "mlflow.conf").write_text(shipped)
+    for temp in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
+        (folder / temp).mkdir()
+    # As root, nginx's workers would run as `nobody` and could not read the temp folder.
+    user = (
+        f"user {pwd.getpwuid(os.getuid()).pw_name} {grp.getgrgid(os.getgid()).gr_name};"
+        if os.geteuid() == 0
+        else ""
+    )
+    main = folder / "nginx.conf"
+    main.write_text(
+        f"""{user}
+worker_processes 1;
+pid {folder}/nginx.pid;
+error_log {folder}/error.log;
+events {{ worker_connections 64; }}
+http {{
+    access_log {folder}/access.log;
+    client_body_temp_path {folder}/client_body;
+    proxy_temp_path {folder}/proxy;
+    fastcgi_temp_path {folder}/fastcgi;
+    uwsgi_temp_path {folder}/uwsgi;
+    scgi_temp_path {folder}/scgi;
+    include {folder}/mlflow.conf;
+}}
+"""
+    )
+    return main
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(
+    tmp_path_factory: pytest.TempPathFactory, project: Path, moto: MotoServer
+) -> Iterator[int]:
+    """The shipped start script, run from the project's venv; returns its port."""
+    folder = tmp_path_factory.mktemp("mlflow-backend")
+    port = free_port()
+    server = start(
+        "mlflow server",
+        ["bash", str(project / "deploy/mlflow-server/mlflow-server.sh")],
+        folder / "mlflow.log",
+        ready_url=f"http://127.0.0.1:{port}/health",
+        env={
+            "PATH": f"{project / '.venv/bin'}{os.pathsep}{os.environ['PATH']}",
+            "MLFLOW_BACKEND_STORE_URI": f"sqlite:///{folder / 'mlflow.db'}",
+            "MLFLOW_PORT": str(port),
+            "AWS_DEFAULT_REGION": REGION,
+            **MOTO_KEYS,
+        },
+        cwd=folder,
+        timeout=300,  # MLflow takes a while to start on a busy machine
+    )
+    yield port
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def tracking(
+    tmp_path_factory: pytest.TempPathFactory, project: Path, mlflow_server: int
+) -> Iterator[Tracking]:
+    """nginx with the shipped config, TLS and a password file, in front of MLflow."""
+    assert Path(NGINX).exists(), "nginx is not installed (.ci/run installs it with apt-get)"
+    folder = tmp_path_factory.mktemp("nginx")
+    cert, key = folder / "mlflow.crt", folder / "mlflow.key"
+    openssl(
+        "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
+        "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+        "-keyout", str(key), "-out", str(cert),
+    )  # fmt: skip
+    htpasswd = folder / "mlflow.htpasswd"
+    htpasswd.write_text(f"{USER}:{openssl('passwd', '-apr1', '-stdin', stdin=PASSWORD).strip()}\n")
+    http_port, https_port = free_port(), free_port()
+    config = render_nginx(
+        (project / "deploy/mlflow-server/nginx/mlflow.conf").read_text(),
+        folder,
+        {
+            "listen 80;": f"listen 127.0.0.1:{http_port};",
+            "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
+            "/etc/nginx/tls/mlflow.crt": str(cert),
+            "/etc/nginx/tls/mlflow.key": str(key),
+            "/etc/nginx/mlflow.htpasswd": str(htpasswd),
+            "http://127.0.0.1:5000": f"http://127.0.0.1:{mlflow_server}",
+        },
+    )
+    context = ssl.create_default_context(cafile=str(cert))
+    url = f"https://127.0.0.1:{https_port}"
+    server: Server = start(
+        "nginx",
+        [NGINX, "-c", str(config), "-e", str(folder / "error.log"), "-g", "daemon off;"],
+        folder / "nginx.out",
+        ready_url=f"{url}/health",
+        ready_statuses=(401,),
+        context=context,
+    )
+    yield Tracking(url, http_port, cert, context)
+    server.stop()
+
+
+def test_requests_without_the_password_are_refused(tracking: Tracking) -> None:
+    for auth in (None, (USER, "wrong-password"), ("mallory", PASSWORD)):
+        with pytest.raises(urllib.error.HTTPError) as refused:
+            tracking.get("/api/2.0/mlflow/experiments/search?max_results=1", auth=auth)
+        assert refused.value.code == 401, auth
+
+
+def test_plain_http_is_redirected_to_https(tracking: Tracking) -> None:
+    connection = http.client.HTTPConnection("127.0.0.1", tracking.http_port, timeout=10)
+    connection.request("GET", "/api/2.0/mlflow/experiments/search")
+    response = connection.getresponse()
+    assert response.status == 301
+    assert response.getheader("Location", "").startswith("https://127.0.0.1/")
+    connection.close()
+
+
+def test_with_the_password_the_api_answers(tracking: Tracking) -> None:
+    experiments = tracking.get("/api/2.0/mlflow/experiments/search?max_results=10")
+    assert [e["name"] for e in experiments["experiments"]] == ["Default"]
+
+
+def test_pipeline_tracks_and_registers_its_model_on_the_server(
+    project: Path, tracking: Tracking, moto: MotoServer
+) -> None:
+    make(
+        project,
+        "pipeline",
+        env={
+            "MLFLOW_TRACKING_URI": tracking.url,
+            "MLFLOW_TRACKING_USERNAME": USER,
+            "MLFLOW_TRACKING_PASSWORD": PASSWORD,
+            "MLFLOW_TRACKING_SERVER_CERT_PATH": str(tracking.cert),
+        },
+    )
+    assert not (project / "mlflow.db").exists()  # nothing went to the local store
+
+    model = tracking.get(f"/api/2.0/mlflow/registered-models/get?name={MODEL_NAME}")
+    assert model["registered_model"]["name"] == MODEL_NAME
+    query = urllib.parse.urlencode({"name": MODEL_NAME, "alias": "champion"})
+    champion = tracking.get(f"/api/2.0/mlflow/registered-models/alias?{query}")
+    assert champion["model_version"]["version"] == "1"
+
+    pages = moto.client().get_paginator("list_objects_v2")
+    keys = [
+        item["Key"]
+        for page in pages.paginate(Bucket=BUCKET, Prefix=f"{PREFIX}/mlflow-artifacts/")
+        for item in page.get("Contents", [])
+    ]
+    logged = {Path(key).name for key in keys if "/models/" in key}  # the logged model's files
+    (weights,) = (project / f"models/{MODEL_NAME}/model").glob("model.*")  # e.g. model.skops
+    assert {"MLmodel", weights.name} <= logged, keys

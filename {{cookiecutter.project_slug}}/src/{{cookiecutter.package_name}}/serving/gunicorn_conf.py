@@ -1,0 +1,52 @@
+"""gunicorn settings for the service: ``gunicorn -c python:<package>.serving.gunicorn_conf``.
+
+``PORT`` (default 8000), ``HOST`` (default 0.0.0.0), ``WORKERS`` (default: one per
+CPU, at most 4) and ``THREADS`` (per worker, default 2) come from the environment.
+Prometheus metrics are shared between workers through files in
+``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder unless set); a worker's
+files are marked dead when it exits, so its counts stay but its gauges go.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+# Set before anything imports prometheus_client: it picks its storage on import,
+# and the workers forked from this process inherit that choice.
+MULTIPROC_ENV = "PROMETHEUS_MULTIPROC_DIR"
+if not os.environ.get(MULTIPROC_ENV):
+    os.environ[MULTIPROC_ENV] = tempfile.mkdtemp(prefix="prometheus-")
+
+
+def _int_env(name: str, default: int) -> int:
+    value = os.environ.get(name, "").strip()
+    return int(value) if value else default
+
+
+bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int_env('PORT', 8000)}"
+workers = _int_env("WORKERS", min(os.cpu_count() or 1, 4))
+threads = _int_env("THREADS", 2)
+worker_class = "gthread"
+timeout = _int_env("TIMEOUT", 60)
+graceful_timeout = 10  # on SIGTERM, finish requests in flight for at most this long
+keepalive = 5
+accesslog = None  # the application logs every request as JSON
+wsgi_app = "{{ cookiecutter.package_name }}.serving.wsgi:app"
+
+
+def on_starting(server: Any) -> None:
+    """Start from empty metric files: counts of an earlier run must not leak in."""
+    folder = Path(os.environ[MULTIPROC_ENV])
+    folder.mkdir(parents=True, exist_ok=True)
+    for stale in folder.glob("*.db"):
+        stale.unlink()
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    """Mark the files of a worker that exited, as prometheus-client's docs require."""
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)  # type: ignore[no-untyped-call]

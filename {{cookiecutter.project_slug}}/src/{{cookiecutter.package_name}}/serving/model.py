@@ -1,0 +1,126 @@
+"""The model the service holds: loaded once, with what clients need to know about it."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from typing import Any
+
+import mlflow
+import numpy as np
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+from mlflow.pyfunc import PyFuncModel
+
+from ..inference import NUMERIC_TYPES, input_schema
+from .settings import ServeSettings
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column of the model's signature."""
+
+    name: str
+    type: str
+    required: bool = True
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the column holds numbers."""
+        return self.type in NUMERIC_TYPES
+
+
+@dataclass
+class ServedModel:
+    """A loaded model, its input columns and its identity in the registry."""
+
+    model: PyFuncModel
+    columns: list[Column]
+    info: dict[str, Any] = field(default_factory=dict)
+    input_example: list[dict[str, Any]] = field(default_factory=list)
+    _raw: Any = None
+
+    def __post_init__(self) -> None:
+        """Use the bare scikit-learn estimator when there is one (skips pyfunc's overhead)."""
+        if "sklearn" in self.model.metadata.flavors and all(c.numeric for c in self.columns):
+            self._raw = self.model.get_raw_model()  # type: ignore[no-untyped-call]
+
+    @property
+    def names(self) -> list[str]:
+        """The input column names, in signature order."""
+        return [column.name for column in self.columns]
+
+    def predict(self, frame: pd.DataFrame) -> list[Any]:
+        """Predict one value per row of ``frame`` (already validated), as JSON-ready values."""
+        predictor = self._raw if self._raw is not None else self.model
+        output = predictor.predict(frame)
+        if isinstance(output, pd.DataFrame):
+            return list(output.to_dict(orient="records"))
+        values: list[Any] = np.asarray(output).tolist()
+        return values
+
+
+def _columns(model: PyFuncModel) -> list[Column]:
+    schema = input_schema(model)
+    return [
+        Column(
+            str(spec.name),
+            str(getattr(spec.type, "name", spec.type)),
+            bool(getattr(spec, "required", True)),
+        )
+        for spec in schema.inputs
+    ]
+
+
+def _example(model: PyFuncModel, path: str, columns: list[Column]) -> list[dict[str, Any]]:
+    """The logged input example as records, or one row of zeros built from the signature."""
+    try:
+        example = model.metadata.load_input_example(path)
+    except (MlflowException, OSError, ValueError):
+        example = None
+    if isinstance(example, pd.DataFrame):
+        complete = example.reindex(columns=[c.name for c in columns]).dropna()
+        numbers = complete.select_dtypes("number")
+        complete = complete[np.isfinite(numbers).all(axis=1)]
+        if not complete.empty:
+            rows: list[dict[str, Any]] = complete.head(1).to_dict("records")
+            return rows
+    return [{c.name: 0.0 if c.numeric else "" for c in columns}]
+
+
+def _registry_info(settings: ServeSettings, model: PyFuncModel) -> dict[str, Any]:
+    info: dict[str, Any] = {
+        "name": settings.model_name,
+        "uri": settings.uri,
+        "version": None,
+        "alias": None,
+        "run_id": model.metadata.run_id,
+    }
+    if settings.model_uri:
+        return info
+    try:
+        client = MlflowClient()
+        if settings.model_version:
+            version = client.get_model_version(settings.model_name, settings.model_version)
+        else:
+            version = client.get_model_version_by_alias(settings.model_name, settings.model_alias)
+            info["alias"] = settings.model_alias
+    except MlflowException as error:
+        log.warning("cannot read the registry entry of %s: %s", settings.uri, error.message)
+        return info
+    info.update(version=str(version.version), run_id=version.run_id or info["run_id"])
+    return info
+
+
+def load_served_model(settings: ServeSettings) -> ServedModel:
+    """Load the model ``settings`` point at, once, with its registry details."""
+    path = mlflow.artifacts.download_artifacts(artifact_uri=settings.uri)
+    model = mlflow.pyfunc.load_model(path)
+    columns = _columns(model)
+    signature = model.metadata.signature
+    info = _registry_info(settings, model)
+    info["signature"] = signature.to_dict() if signature is not None else None
+    return ServedModel(model, columns, info, _example(model, path, columns))

@@ -1,0 +1,132 @@
+"""The OpenAPI 3 document of the service, with the model's input columns as a schema."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from .model import Column
+
+OPENAPI_TYPES = {
+    "double": "number",
+    "float": "number",
+    "long": "integer",
+    "integer": "integer",
+    "string": "string",
+    "boolean": "boolean",
+}
+
+
+def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
+    body = {"schema": schema or {"$ref": "#/components/schemas/Error"}}
+    return {"description": description, "content": {"application/json": body}}
+
+
+def _get(summary: str, schema: dict[str, Any], *codes: int) -> dict[str, Any]:
+    responses = {"200": _json("OK", schema)}
+    for code in codes:
+        responses[str(code)] = _json("Not ready: the model is still loading")
+    return {"get": {"summary": summary, "responses": responses}}
+
+
+def _row_schema(columns: Sequence[Column]) -> dict[str, Any]:
+    properties: dict[str, Any] = {}
+    for column in columns:
+        kind = OPENAPI_TYPES.get(column.type, "string")
+        # The service accepts any finite number in numeric columns; it casts them.
+        properties[column.name] = {"type": "number" if column.numeric else kind}
+    return {
+        "type": "object",
+        "properties": properties,
+        "required": [column.name for column in columns if column.required],
+        "additionalProperties": False,
+    }
+
+
+def openapi_document(
+    columns: Sequence[Column], info: dict[str, Any], max_batch_rows: int
+) -> dict[str, Any]:
+    """Describe every endpoint and the rows ``POST /predict`` accepts."""
+    row = {"$ref": "#/components/schemas/Row"}
+    free_object: dict[str, Any] = {"type": "object"}
+    bad_request = "Invalid input: `problems` names every broken rule"
+    predictions = {"$ref": "#/components/schemas/Predictions"}
+    return {
+        "openapi": "3.0.3",
+        "info": {
+            "title": f"{info.get('name', 'model')} prediction service",
+            "version": str(info.get("version") or "unversioned"),
+        },
+        "paths": {
+            "/health": _get("The process is alive", free_object),
+            "/ready": _get("The model is loaded", free_object, 503),
+            "/model": _get(
+                "The served model: name, version, signature, input example", free_object
+            ),
+            "/metrics": {
+                "get": {
+                    "summary": "Prometheus metrics",
+                    "responses": {
+                        "200": {
+                            "description": "Prometheus text format",
+                            "content": {"text/plain": {"schema": {"type": "string"}}},
+                        }
+                    },
+                }
+            },
+            "/openapi.json": _get("This document", free_object),
+            "/predict": {
+                "post": {
+                    "summary": "Predict one row or a batch of rows",
+                    "requestBody": {
+                        "required": True,
+                        "content": {
+                            "application/json": {
+                                "schema": {
+                                    "oneOf": [
+                                        row,
+                                        {
+                                            "type": "array",
+                                            "items": row,
+                                            "minItems": 1,
+                                            "maxItems": max_batch_rows,
+                                        },
+                                    ]
+                                }
+                            }
+                        },
+                    },
+                    "responses": {
+                        "200": _json("One prediction per row", predictions),
+                        "400": _json(bad_request),
+                        "413": _json("The body is larger than the configured limit"),
+                        "415": _json("The body is not application/json"),
+                        "503": _json("Not ready: the model is still loading"),
+                    },
+                }
+            },
+        },
+        "components": {
+            "schemas": {
+                "Row": _row_schema(columns),
+                "Predictions": {
+                    "type": "object",
+                    "properties": {
+                        "predictions": {"type": "array", "items": {}},
+                        "model": free_object,
+                        "request_id": {"type": "string"},
+                    },
+                    "required": ["predictions"],
+                },
+                "Error": {
+                    "type": "object",
+                    "properties": {
+                        "error": {"type": "string"},
+                        "problems": {"type": "array", "items": {"type": "string"}},
+                        "request_id": {"type": "string"},
+                    },
+                    "required": ["error"],
+                },
+            }
+        },
+    }

@@ -1,0 +1,114 @@
+"""Service settings: the Hydra ``serve`` config group, then environment variables."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+from hydra.errors import ConfigCompositionException
+from omegaconf import OmegaConf
+
+from ..config import compose_config
+from ..inference import ModelReference
+from ..metadata import load_metadata
+
+CONFIG_GROUP = "serve"
+DEFAULT_OPTION = "default"
+
+
+class SettingsError(ValueError):
+    """A setting has a value the service cannot use; the message names it."""
+
+
+@dataclass(frozen=True)
+class ServeSettings:
+    """What the service loads and the limits it enforces on requests."""
+
+    model_name: str
+    model_alias: str = "champion"
+    model_version: str | None = None
+    model_uri: str | None = None
+    max_batch_rows: int = 1000
+    max_body_bytes: int = 1_048_576
+    load_wait_seconds: float = 60.0
+
+    def __post_init__(self) -> None:
+        """Reject limits that would refuse every request."""
+        if self.max_batch_rows < 1:
+            raise SettingsError(f"max_batch_rows must be at least 1, got {self.max_batch_rows}")
+        if self.max_body_bytes < 2:
+            raise SettingsError(f"max_body_bytes must be at least 2, got {self.max_body_bytes}")
+        if self.load_wait_seconds < 0:
+            raise SettingsError(f"load_wait_seconds must be >= 0, got {self.load_wait_seconds}")
+
+    @property
+    def reference(self) -> ModelReference:
+        """The registry entry to load when no ``model_uri`` is given."""
+        return ModelReference(self.model_name, self.model_alias, self.model_version)
+
+    @property
+    def uri(self) -> str:
+        """The URI MLflow loads: ``model_uri`` if set, else the registry reference."""
+        return self.model_uri or self.reference.uri
+
+
+ENV_OVERRIDES = {
+    "MODEL_URI": "model_uri",
+    "MODEL_ALIAS": "model_alias",
+    "MODEL_VERSION": "model_version",
+    "MAX_BATCH_ROWS": "max_batch_rows",
+    "MAX_BODY_BYTES": "max_body_bytes",
+    "LOAD_WAIT_SECONDS": "load_wait_seconds",
+}
+NUMBER_FIELDS = {"max_batch_rows": int, "max_body_bytes": int, "load_wait_seconds": float}
+
+
+def _from_env(settings: ServeSettings, environ: Mapping[str, str]) -> ServeSettings:
+    changes: dict[str, object] = {}
+    for variable, field in ENV_OVERRIDES.items():
+        value = environ.get(variable, "").strip()
+        if not value:
+            continue
+        if field in NUMBER_FIELDS:
+            kind = NUMBER_FIELDS[field]
+            try:
+                changes[field] = kind(value)
+            except ValueError:
+                raise SettingsError(
+                    f"{variable} must be a number ({kind.__name__}), got {value!r}"
+                ) from None
+        else:
+            changes[field] = value
+    if "model_alias" in changes and "model_version" not in changes:
+        changes["model_version"] = None  # an explicit alias beats a configured version
+    return replace(settings, **changes)  # type: ignore[arg-type]
+
+
+def load_settings(
+    overrides: Sequence[str] = (),
+    root: Path | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> ServeSettings:
+    """Compose ``conf/serve/<option>.yaml`` with Hydra overrides, then apply the environment.
+
+    Args:
+        overrides: Hydra overrides such as ``serve.max_batch_rows=10``.
+        root: The project root; found from the working directory by default.
+        environ: The environment to read overrides from (``os.environ`` by default).
+    """
+    metadata = load_metadata(root / "metadata.yaml" if root else None)
+    option = (environ or os.environ).get("SERVE_CONFIG", DEFAULT_OPTION)
+    try:  # `serve` is not in config.yaml's defaults list unless someone uncommented it
+        config = compose_config([f"+{CONFIG_GROUP}={option}", *overrides], metadata.root)
+    except ConfigCompositionException:
+        config = compose_config([f"{CONFIG_GROUP}={option}", *overrides], metadata.root)
+    values = OmegaConf.to_container(config[CONFIG_GROUP], resolve=True)
+    assert isinstance(values, dict)
+    known = {key: value for key, value in values.items() if key in ServeSettings.__annotations__}
+    unknown = sorted(set(values) - set(known))
+    if unknown:
+        raise SettingsError(f"unknown setting(s) in conf/{CONFIG_GROUP}/{option}.yaml: {unknown}")
+    settings = ServeSettings(model_name=metadata.tracking.registered_model_name, **known)
+    return _from_env(settings, os.environ if environ is None else environ)
