@@ -29,16 +29,9 @@ from typing import Any
 import pytest
 
 from tests.checks import GIT_IDENTITY
-from tests.servers import (
-    MOTO_KEYS,
-    REGION,
-    MotoServer,
-    Server,
-    free_port,
-    start,
-    start_moto,
-)
+from tests.servers import MOTO_KEYS, REGION, MotoServer, start_moto
 from tools.project import bake, default_package_index_url, make
+from tools.servers import Server, free_port, start
 
 pytestmark = pytest.mark.e2e
 

@@ -9,13 +9,9 @@ from __future__ import annotations
 
 import http.client
 import json
-import os
 import re
-import signal
-import socket
 import subprocess
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,21 +21,14 @@ from typing import Any
 import pytest
 
 from tools.project import bake, default_package_index_url, make, project_env, run
+from tools.servers import HOST, free_port, ready_in_a_row, stop_process_group
 
 pytestmark = pytest.mark.e2e
 
-HOST = "127.0.0.1"
 WORKERS = 2
 LOAD_REQUESTS = 10_000
 LOAD_THREADS = 16
 READY_TIMEOUT = 300.0
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 @dataclass(frozen=True)
@@ -84,23 +73,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-def wait_until_ready(service: Service, process: subprocess.Popen[bytes]) -> None:
-    """Every worker loads the model itself: wait for many ready answers in a row."""
-    deadline = time.monotonic() + READY_TIMEOUT
-    in_a_row = 0
-    while in_a_row < 20:
-        if process.poll() is not None:
-            pytest.fail(f"`make serve` exited {process.returncode}:\n{service.log.read_text()}")
-        if time.monotonic() > deadline:
-            pytest.fail(f"not ready after {READY_TIMEOUT}s:\n{service.log.read_text()[-3000:]}")
-        try:
-            ready = service.request("GET", "/ready")[0] == 200
-        except OSError:
-            ready = False
-        in_a_row = in_a_row + 1 if ready else 0
-        time.sleep(0.05 if ready else 0.5)
-
-
 @pytest.fixture(scope="module")
 def service(project: Path) -> Iterator[Service]:
     port = free_port()
@@ -117,25 +89,13 @@ def service(project: Path) -> Iterator[Service]:
         )
     try:
         running = Service(port, log)
-        wait_until_ready(running, process)
+        try:
+            ready_in_a_row(port, "/ready", process, timeout=READY_TIMEOUT)
+        except RuntimeError as error:
+            pytest.fail(f"{error}:\n{log.read_text(errors='replace')[-3000:]}")
         yield running
     finally:
-        os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
-        # gunicorn's workers leave the group only when they have exited.
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(process.pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.2)
-        else:
-            os.killpg(process.pid, signal.SIGKILL)
+        stop_process_group(process, timeout=60)
 
 
 def test_the_model_input_example_predicts(service: Service) -> None:

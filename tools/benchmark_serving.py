@@ -17,8 +17,6 @@ import argparse
 import http.client
 import json
 import os
-import signal
-import socket
 import statistics
 import subprocess
 import tempfile
@@ -31,8 +29,8 @@ from pathlib import Path
 from typing import Any
 
 from tools.project import bake, default_package_index_url, make, project_env, run
+from tools.servers import HOST, free_port, ready_in_a_row, stop_process_group
 
-HOST = "127.0.0.1"
 BATCH_ROWS = 1000
 
 BARE_PREDICT = """
@@ -73,14 +71,6 @@ class LoadResult:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def free_port() -> int:
-    """A TCP port the OS says is free on 127.0.0.1."""
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        port: int = sock.getsockname()[1]
-        return port
-
-
 def request(port: int, method: str, path: str, body: bytes | None = None) -> tuple[int, bytes]:
     """One request on a fresh connection."""
     connection = http.client.HTTPConnection(HOST, port, timeout=60)
@@ -90,19 +80,6 @@ def request(port: int, method: str, path: str, body: bytes | None = None) -> tup
         return response.status, response.read()
     finally:
         connection.close()
-
-
-def wait_for(port: int, path: str, process: subprocess.Popen[bytes], timeout: float = 600) -> None:
-    """Wait until ``path`` answers 200 twenty times in a row (every worker is up)."""
-    deadline, in_a_row = time.monotonic() + timeout, 0
-    while in_a_row < 20:
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise RuntimeError(f"the server on port {port} did not get ready")
-        try:
-            in_a_row = in_a_row + 1 if request(port, "GET", path)[0] == 200 else 0
-        except OSError:
-            in_a_row = 0
-        time.sleep(0.05 if in_a_row else 0.5)
 
 
 @contextmanager
@@ -126,13 +103,7 @@ def server(
             print(log.read().decode(errors="replace")[-3000:])
             raise
         finally:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
-            time.sleep(2)  # let the workers of the group exit and free the port
+            stop_process_group(process, timeout=60)
 
 
 def load(port: int, path: str, body: bytes, total: int, threads: int) -> LoadResult:
@@ -225,7 +196,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ours_port = free_port()
     ours_env = {**env, "PORT": str(ours_port)}
     with server(["make", "--no-print-directory", "serve"], project, ours_env) as process:
-        wait_for(ours_port, "/ready", process)
+        ready_in_a_row(ours_port, "/ready", process, timeout=600)
         example: list[dict[str, Any]] = json.loads(request(ours_port, "GET", "/model")[1])[
             "input_example"
         ]
@@ -242,7 +213,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         "-h", HOST, "-p", str(mlflow_port), "--workers", str(args.workers),
     ]  # fmt: skip
     with server(mlflow_command, project, env) as process:
-        wait_for(mlflow_port, "/ping", process)
+        ready_in_a_row(mlflow_port, "/ping", process, timeout=600)
         body = json.dumps({"dataframe_records": example}).encode()
         theirs = load(mlflow_port, "/invocations", body, args.requests, args.threads)
         print(describe("mlflow models serve", theirs), flush=True)

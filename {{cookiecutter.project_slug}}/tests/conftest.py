@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import mlflow
+import pandas as pd
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 from mlflow import MlflowClient
+from mlflow.models import infer_signature
+from skops.io import dumps, get_untrusted_types
 
 from {{ cookiecutter.package_name }}.metadata import METADATA_FILE, STAGES, load_metadata
 
@@ -66,3 +70,28 @@ def tracking_uri(
     yield uri
     while mlflow.active_run():
         mlflow.end_run()
+
+
+RegisterModel = Callable[[Any, pd.DataFrame], str]
+
+
+@pytest.fixture
+def register_model(tracking_uri: str) -> RegisterModel:
+    """Register a fitted model as the project's model, version 1, with alias ``champion``."""
+
+    def register(model: Any, features: pd.DataFrame) -> str:
+        name = load_metadata().tracking.registered_model_name
+        with mlflow.start_run():
+            mlflow.sklearn.log_model(
+                model,
+                name="model",
+                signature=infer_signature(features, model.predict(features)),
+                input_example=features.head(2),
+                registered_model_name=name,
+                pip_requirements=["scikit-learn"],  # skips MLflow's slow requirement inference
+                skops_trusted_types=get_untrusted_types(data=dumps(model)),
+            )
+        MlflowClient().set_registered_model_alias(name, "champion", "1")
+        return name
+
+    return register

@@ -1,11 +1,10 @@
 """Batch inference with a registered model: outputs, version choice and clear input errors."""
 
+from collections.abc import Callable
 from pathlib import Path
 
-import mlflow
 import pandas as pd
 import pytest
-from mlflow.models import infer_signature
 from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.package_name }}.inference import (
@@ -15,7 +14,6 @@ from {{ cookiecutter.package_name }}.inference import (
     input_schema,
     load_model,
 )
-from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import main, predict_file
 
 FEATURES = pd.DataFrame(
@@ -25,20 +23,9 @@ LABELS = ["sitting", "sitting", "running", "running"]
 
 
 @pytest.fixture
-def registered_model(scratch_project: Path, tracking_uri: str) -> str:
+def registered_model(register_model: Callable[..., str]) -> str:
     """A small classifier registered under the project's model name, with alias champion."""
-    name = load_metadata().tracking.registered_model_name
-    model = LogisticRegression().fit(FEATURES, LABELS)
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(FEATURES, model.predict(FEATURES)),
-            registered_model_name=name,
-            pip_requirements=["scikit-learn"],  # skips MLflow's slow requirement inference
-        )
-    mlflow.MlflowClient().set_registered_model_alias(name, "champion", "1")
-    return name
+    return register_model(LogisticRegression().fit(FEATURES, LABELS), FEATURES)
 
 
 def test_champion_scores_a_csv_file_next_to_it(registered_model: str, tmp_path: Path) -> None:

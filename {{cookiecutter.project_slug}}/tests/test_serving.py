@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -12,7 +13,6 @@ import pandas as pd
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from mlflow.models import infer_signature
 from prometheus_client import REGISTRY
 from sklearn.linear_model import LogisticRegression
 
@@ -35,21 +35,9 @@ ROW = ROWS[0]
 
 
 @pytest.fixture
-def model_name(scratch_project: Path, tracking_uri: str) -> str:
+def model_name(register_model: Callable[..., str]) -> str:
     """A small classifier registered as the project's model, version 1, alias champion."""
-    name = load_metadata().tracking.registered_model_name
-    model = LogisticRegression().fit(FEATURES, LABELS)
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(FEATURES, model.predict(FEATURES)),
-            input_example=FEATURES.head(2),
-            registered_model_name=name,
-            pip_requirements=["scikit-learn"],
-        )
-    mlflow.MlflowClient().set_registered_model_alias(name, "champion", "1")
-    return name
+    return register_model(LogisticRegression().fit(FEATURES, LABELS), FEATURES)
 
 
 @pytest.fixture

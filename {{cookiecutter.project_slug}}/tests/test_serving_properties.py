@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
-import mlflow
 import pandas as pd
 import pytest
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from mlflow.models import infer_signature
 from sklearn.ensemble import RandomForestClassifier
 
-from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 
@@ -48,25 +45,10 @@ def _client(model_name: str) -> FlaskClient:
     return create_app(ServeSettings(model_name, max_batch_rows=5)).test_client()
 
 
-def _register() -> str:
-    name = load_metadata().tracking.registered_model_name
-    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(FEATURES, LABELS)
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(FEATURES, model.predict(FEATURES)),
-            registered_model_name=name,
-            pip_requirements=["scikit-learn"],
-            skops_trusted_types=["sklearn.tree._tree.Tree"],
-        )
-    mlflow.MlflowClient().set_registered_model_alias(name, "champion", "1")
-    return name
-
-
 @pytest.mark.filterwarnings("ignore:overflow encountered:RuntimeWarning")  # float32 casts
-def test_no_body_makes_the_service_fail(scratch_project: Path, tracking_uri: str) -> None:
-    client = _client(_register())
+def test_no_body_makes_the_service_fail(register_model: Callable[..., str]) -> None:
+    model = RandomForestClassifier(n_estimators=5, random_state=0).fit(FEATURES, LABELS)
+    client = _client(register_model(model, FEATURES))
     seen: set[int] = set()
 
     @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))

@@ -1,0 +1,135 @@
+"""Servers started by the template's tests and benchmarks: on 127.0.0.1, stopped by process id.
+
+Every server runs in its own process group (it may fork workers: gunicorn, make
+and poetry in between), gets a free port from the operating system and writes its
+output to a log file that failure messages show.
+"""
+
+from __future__ import annotations
+
+import http.client
+import os
+import signal
+import socket
+import ssl
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+HOST = "127.0.0.1"
+
+
+def free_port() -> int:
+    """A TCP port on 127.0.0.1 that is free right now."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind((HOST, 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def stop_process_group(process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+    """SIGTERM the process group, SIGKILL it after ``timeout``, and wait until it is empty."""
+    if process.poll() is None:
+        os.killpg(process.pid, signal.SIGTERM)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(process.pid, signal.SIGKILL)
+            process.wait(timeout=timeout)
+    # Forked workers leave the group only when they have exited.
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            os.killpg(process.pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.2)
+    os.killpg(process.pid, signal.SIGKILL)
+
+
+def ready_in_a_row(
+    port: int, path: str, process: subprocess.Popen[bytes], *, timeout: float, times: int = 20
+) -> None:
+    """Wait until ``GET path`` answers 200 ``times`` in a row: every worker is up.
+
+    Raises:
+        RuntimeError: The process exited, or the time ran out.
+    """
+    deadline, in_a_row = time.monotonic() + timeout, 0
+    while in_a_row < times:
+        if process.poll() is not None:
+            raise RuntimeError(f"the server on port {port} exited with {process.returncode}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the server on port {port} was not ready within {timeout} s")
+        connection = http.client.HTTPConnection(HOST, port, timeout=10)
+        try:
+            connection.request("GET", path)
+            in_a_row = in_a_row + 1 if connection.getresponse().status == 200 else 0
+        except OSError:
+            in_a_row = 0
+        finally:
+            connection.close()
+        time.sleep(0.05 if in_a_row else 0.5)
+
+
+@dataclass
+class Server:
+    """A server process a test started, with the file its output goes to."""
+
+    name: str
+    process: subprocess.Popen[bytes]
+    log: Path
+
+    def output(self) -> str:
+        """The server's log so far."""
+        return self.log.read_text(errors="replace") if self.log.exists() else ""
+
+    def stop(self) -> None:
+        """Stop the server's whole process group."""
+        stop_process_group(self.process, timeout=10)
+
+
+def start(
+    name: str,
+    command: Sequence[str],
+    log: Path,
+    *,
+    ready_url: str,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | None = None,
+    timeout: float = 60,
+    ready_statuses: tuple[int, ...] = (200,),
+    context: ssl.SSLContext | None = None,
+) -> Server:
+    """Start ``command`` in its own process group and wait until ``ready_url`` answers."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            list(command),
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            cwd=cwd,
+            start_new_session=True,
+        )
+    server = Server(name, process, log)
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"{name} exited with {process.returncode}:\n{server.output()}")
+        try:
+            with urllib.request.urlopen(ready_url, timeout=2, context=context) as response:
+                if response.status in ready_statuses:
+                    return server
+        except urllib.error.HTTPError as error:
+            if error.code in ready_statuses:
+                return server
+        except OSError:
+            pass
+        time.sleep(0.3)
+    server.stop()
+    raise RuntimeError(f"{name} not ready at {ready_url} within {timeout} s:\n{server.output()}")
