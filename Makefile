@@ -1,4 +1,5 @@
-# The template's own commands. A fresh machine needs only Python 3.11+, git and make:
+# The template's own commands. A fresh machine needs only Python 3.11+, git and make
+# (`make test` also installs nginx and openssl for its end-to-end tests when missing):
 #   make demo   generate a project into build/demo/ and run its golden path
 #   make test   run every test of the template (fast tier and end-to-end tier)
 .DEFAULT_GOAL := help
@@ -23,6 +24,7 @@ demo: setup ## Generate a project into build/demo/ and run its golden path
 	$(VENV)/bin/python -m tools.demo
 
 test: setup ## Run all template tests (fast and end-to-end tiers)
+	bash tools/system-deps.sh
 	$(VENV)/bin/python -m pytest -n 2 --dist loadfile
 
 test-fast: setup ## Run the fast tier only (no Poetry installs)
