@@ -14,9 +14,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+import pytest
 import yaml
 
-from tools.project import TEMPLATE_DIR
+from tools.project import TEMPLATE_DIR, bake, default_package_index_url
 
 RUFF = Path(sys.executable).parent / "ruff"
 
@@ -124,3 +125,11 @@ def assert_cleanly_rendered(project: Path) -> None:
             [str(RUFF), *command], cwd=project, capture_output=True, text=True, check=False
         )
         assert result.returncode == 0, f"ruff {command[0]} in {project}:\n{result.stdout}"
+
+
+def bake_for_e2e(output: Path, answers: Mapping[str, str] | None = None) -> Path:
+    """Bake with the test git identity (the post-generation hook commits) and the package index."""
+    with pytest.MonkeyPatch.context() as patch:
+        for variable, value in GIT_IDENTITY.items():
+            patch.setenv(variable, value)
+        return bake(output, {"package_index_url": default_package_index_url(), **(answers or {})})

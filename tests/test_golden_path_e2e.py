@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.checks import GIT_IDENTITY
-from tools.project import bake, default_package_index_url, make, run
+from tests.checks import GIT_IDENTITY, bake_for_e2e
+from tools.project import make, run
 
 pytestmark = pytest.mark.e2e
 
@@ -61,12 +61,7 @@ def mlflow_summary(project: Path) -> dict[str, Any]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The default project, installed, after its first `make pipeline`."""
-    with pytest.MonkeyPatch.context() as patch:
-        for variable, value in GIT_IDENTITY.items():
-            patch.setenv(variable, value)  # the post-generation hook makes the first commit
-        root = bake(
-            tmp_path_factory.mktemp("golden"), {"package_index_url": default_package_index_url()}
-        )
+    root = bake_for_e2e(tmp_path_factory.mktemp("golden"))
     make(root, "install")
     make(root, "pipeline")
     yield root

@@ -28,9 +28,9 @@ from typing import Any
 
 import pytest
 
-from tests.checks import GIT_IDENTITY
+from tests.checks import bake_for_e2e
 from tests.servers import MOTO_KEYS, REGION, MotoServer, start_moto
-from tools.project import bake, default_package_index_url, make
+from tools.project import make
 from tools.servers import Server, free_port, start
 
 pytestmark = pytest.mark.e2e
@@ -73,18 +73,10 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Path:
     """A project whose bucket is on the moto server, installed (no pipeline run yet)."""
-    with pytest.MonkeyPatch.context() as patch:
-        for variable, value in GIT_IDENTITY.items():
-            patch.setenv(variable, value)
-        root = bake(
-            tmp_path_factory.mktemp("mlflow-server"),
-            {
-                "package_index_url": default_package_index_url(),
-                "s3_bucket": BUCKET,
-                "s3_prefix": PREFIX,
-                "s3_endpoint_url": moto.url,
-            },
-        )
+    root = bake_for_e2e(
+        tmp_path_factory.mktemp("mlflow-server"),
+        {"s3_bucket": BUCKET, "s3_prefix": PREFIX, "s3_endpoint_url": moto.url},
+    )
     make(root, "install")
     return root
 

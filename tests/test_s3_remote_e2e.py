@@ -16,9 +16,9 @@ import pytest
 import yaml
 from botocore.exceptions import ClientError
 
-from tests.checks import GIT_IDENTITY
+from tests.checks import bake_for_e2e
 from tests.servers import MOTO_KEYS, REGION, MotoServer, start_moto, tree_hashes
-from tools.project import bake, default_package_index_url, make, run
+from tools.project import make, run
 
 pytestmark = pytest.mark.e2e
 
@@ -37,18 +37,10 @@ def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Path:
     """A project whose DVC remote is the moto server, installed, after `make pipeline`."""
-    with pytest.MonkeyPatch.context() as patch:
-        for variable, value in GIT_IDENTITY.items():
-            patch.setenv(variable, value)
-        root = bake(
-            tmp_path_factory.mktemp("s3"),
-            {
-                "package_index_url": default_package_index_url(),
-                "s3_bucket": BUCKET,
-                "s3_prefix": PREFIX,
-                "s3_endpoint_url": moto.url,
-            },
-        )
+    root = bake_for_e2e(
+        tmp_path_factory.mktemp("s3"),
+        {"s3_bucket": BUCKET, "s3_prefix": PREFIX, "s3_endpoint_url": moto.url},
+    )
     moto.client().create_bucket(Bucket=BUCKET)
     make(root, "install", env=ENV)
     make(root, "pipeline", env=ENV)
