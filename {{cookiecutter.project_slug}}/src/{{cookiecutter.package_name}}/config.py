@@ -22,7 +22,7 @@ from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
 from omegaconf import DictConfig, OmegaConf
 
-from .data.validation import DataValidationError
+from .data.errors import DataValidationError
 from .metadata import MetadataError, find_project_root
 
 CONFIG_DIR = "conf"

@@ -12,11 +12,9 @@ from pathlib import Path
 import pandas as pd
 import pandera.pandas as pa
 
+from .errors import DataValidationError as DataValidationError
+
 _MAX_REPORTED_ROWS = 5
-
-
-class DataValidationError(ValueError):
-    """Data broke its stage's schema; the message says where and how."""
 
 
 def validate(
