@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from tools.project import bake, default_package_index_url, make, run
+from tests.checks import bake_for_e2e
+from tools.project import make, run
 
 pytestmark = pytest.mark.e2e
 
@@ -27,7 +28,7 @@ AWKWARD_ANSWERS = {
 
 def installed_project(output: Path, answers: dict[str, str] | None = None) -> Path:
     """Bake with the test machine's package index, then `make install`."""
-    project = bake(output, {"package_index_url": default_package_index_url(), **(answers or {})})
+    project = bake_for_e2e(output, answers)
     make(project, "install")
     return project
 

@@ -20,7 +20,8 @@ from typing import Any
 
 import pytest
 
-from tools.project import bake, default_package_index_url, make, project_env, run
+from tests.checks import bake_for_e2e
+from tools.project import make, project_env, run
 from tools.servers import HOST, free_port, ready_in_a_row, stop_process_group
 
 pytestmark = pytest.mark.e2e
@@ -65,9 +66,7 @@ class Service:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    root = bake(
-        tmp_path_factory.mktemp("serving"), {"package_index_url": default_package_index_url()}
-    )
+    root = bake_for_e2e(tmp_path_factory.mktemp("serving"))
     make(root, "install")
     make(root, "pipeline", timeout=1800)
     return root
