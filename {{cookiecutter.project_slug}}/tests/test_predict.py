@@ -1,11 +1,9 @@
 """Batch inference with a registered model: outputs, version choice and clear input errors."""
 
-from collections.abc import Callable
 from pathlib import Path
 
 import pandas as pd
 import pytest
-from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.package_name }}.inference import (
     InputSchemaError,
@@ -16,16 +14,7 @@ from {{ cookiecutter.package_name }}.inference import (
 )
 from {{ cookiecutter.package_name }}.predict import main, predict_file
 
-FEATURES = pd.DataFrame(
-    {"bpm_mean": [60.0, 65.0, 150.0, 160.0], "acc_mag_std": [0.1, 0.2, 2.0, 2.5]}
-)
-LABELS = ["sitting", "sitting", "running", "running"]
-
-
-@pytest.fixture
-def registered_model(register_model: Callable[..., str]) -> str:
-    """A small classifier registered under the project's model name, with alias champion."""
-    return register_model(LogisticRegression().fit(FEATURES, LABELS), FEATURES)
+from .sample_model import FEATURES, LABELS
 
 
 def test_champion_scores_a_csv_file_next_to_it(registered_model: str, tmp_path: Path) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import logging
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +13,6 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
-from sklearn.linear_model import LogisticRegression
 
 from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.serving.app import create_app
@@ -26,23 +24,15 @@ from {{ cookiecutter.package_name }}.serving.settings import (
     load_settings,
 )
 
-FEATURES = pd.DataFrame(
-    {"bpm_mean": [60.0, 65.0, 150.0, 160.0], "acc_mag_std": [0.1, 0.2, 2.0, 2.5]}
-)
-LABELS = ["sitting", "sitting", "running", "running"]
+from .sample_model import FEATURES, LABELS
+
 ROWS: list[dict[str, Any]] = FEATURES.to_dict("records")
 ROW = ROWS[0]
 
 
 @pytest.fixture
-def model_name(register_model: Callable[..., str]) -> str:
-    """A small classifier registered as the project's model, version 1, alias champion."""
-    return register_model(LogisticRegression().fit(FEATURES, LABELS), FEATURES)
-
-
-@pytest.fixture
-def app(model_name: str) -> Flask:
-    return create_app(ServeSettings(model_name, max_batch_rows=3, max_body_bytes=2000))
+def app(registered_model: str) -> Flask:
+    return create_app(ServeSettings(registered_model, max_batch_rows=3, max_body_bytes=2000))
 
 
 @pytest.fixture
@@ -59,8 +49,10 @@ def sample(name: str, labels: dict[str, str]) -> float:
     return REGISTRY.get_sample_value(name, labels) or 0.0
 
 
-def test_health_answers_before_the_model_is_loaded(model_name: str) -> None:
-    client = create_app(ServeSettings(model_name, load_wait_seconds=0), load="never").test_client()
+def test_health_answers_before_the_model_is_loaded(registered_model: str) -> None:
+    client = create_app(
+        ServeSettings(registered_model, load_wait_seconds=0), load="never"
+    ).test_client()
 
     assert client.get("/health").status_code == 200
     assert client.get("/ready").status_code == 503
@@ -103,16 +95,18 @@ def test_one_row_or_a_batch_up_to_the_limit(client: FlaskClient) -> None:
     [({"model_version": "1"}, "1"), ({"model_alias": "champion"}, "1")],
 )
 def test_version_or_alias_selects_the_model(
-    model_name: str, settings: dict[str, str], expected_version: str
+    registered_model: str, settings: dict[str, str], expected_version: str
 ) -> None:
-    client = create_app(ServeSettings(model_name, **settings)).test_client()  # type: ignore[arg-type]
+    client = create_app(ServeSettings(registered_model, **settings)).test_client()  # type: ignore[arg-type]
 
     assert client.get("/model").get_json()["version"] == expected_version
 
 
-def test_a_local_model_folder_can_be_served(model_name: str, tmp_path: Path) -> None:
-    folder = mlflow.artifacts.download_artifacts(f"models:/{model_name}/1", dst_path=str(tmp_path))
-    client = create_app(ServeSettings(model_name, model_uri=folder)).test_client()
+def test_a_local_model_folder_can_be_served(registered_model: str, tmp_path: Path) -> None:
+    folder = mlflow.artifacts.download_artifacts(
+        f"models:/{registered_model}/1", dst_path=str(tmp_path)
+    )
+    client = create_app(ServeSettings(registered_model, model_uri=folder)).test_client()
 
     assert post(client, ROW)[0] == 200
     assert client.get("/model").get_json()["uri"] == folder
