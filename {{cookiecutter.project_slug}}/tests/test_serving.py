@@ -17,11 +17,16 @@ from prometheus_client import REGISTRY
 from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.logs import JsonFormatter
-from {{ cookiecutter.package_name }}.serving.model import ServedModel
+from {{ cookiecutter.package_name }}.serving.model import Column, ServedModel
 from {{ cookiecutter.package_name }}.serving.settings import (
     ServeSettings,
     SettingsError,
     load_settings,
+)
+from {{ cookiecutter.package_name }}.serving.validation import (
+    BodyReader,
+    RequestError,
+    check_batch,
 )
 
 from .sample_model import FEATURES, LABELS
@@ -143,7 +148,8 @@ def test_non_finite_numbers_get_400(client: FlaskClient, literal: str) -> None:
 
     assert response.status_code == 400
     assert response.get_json()["problems"] == [
-        "column 'bpm_mean' must be a finite number; rows [0] hold NaN or infinity"
+        "column 'bpm_mean' must be a finite number; "
+        "rows [0] hold NaN, infinity or a number beyond float range"
     ]
 
 
@@ -157,7 +163,8 @@ def test_every_problem_of_a_batch_is_named_at_once(client: FlaskClient) -> None:
         "missing column 'acc_mag_std' in rows [0]",
         "unknown column 'other' in rows [1]; the model takes only ['acc_mag_std', 'bpm_mean']",
         "column 'bpm_mean' must be a number (double); rows [0] hold a string",
-        "column 'acc_mag_std' must be a finite number; rows [1] hold NaN or infinity",
+        "column 'acc_mag_std' must be a finite number; "
+        "rows [1] hold NaN, infinity or a number beyond float range",
     ]
 
 
@@ -196,18 +203,20 @@ def test_unknown_route_and_method_get_json_errors(client: FlaskClient) -> None:
 
 
 def test_a_failing_model_gives_500_with_the_request_id(
-    client: FlaskClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+    registered_model: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
     def broken(self: ServedModel, frame: pd.DataFrame) -> list[Any]:
         raise RuntimeError("model exploded")
 
     monkeypatch.setattr(ServedModel, "predict", broken)
+    client = create_app(ServeSettings(registered_model)).test_client()
 
     response = client.post("/predict", json=ROW, headers={"X-Request-ID": "req-42"})
 
     assert response.status_code == 500
     assert response.get_json()["request_id"] == "req-42"
     assert response.headers["X-Request-ID"] == "req-42"
+    assert response.headers["Server-Timing"].startswith("app;dur=")
 
 
 def test_metrics_count_requests_rows_and_quality(client: FlaskClient) -> None:
@@ -258,12 +267,19 @@ def test_openapi_describes_the_endpoints_and_the_input_schema(client: FlaskClien
 def test_settings_come_from_conf_serve_then_the_environment(scratch_project: Path) -> None:
     configured = load_settings(["serve.max_batch_rows=7"], environ={})
     overridden = load_settings(
-        environ={"MODEL_VERSION": "3", "MAX_BODY_BYTES": "999", "MODEL_URI": ""}
+        environ={
+            "MODEL_VERSION": "3",
+            "MAX_BODY_BYTES": "999",
+            "MODEL_URI": "",
+            "MERGE_REQUESTS": "false",
+        }
     )
 
     assert (configured.max_batch_rows, configured.model_alias) == (7, "champion")
     assert configured.uri.endswith("@champion")
+    assert configured.merge_requests
     assert (overridden.model_version, overridden.max_body_bytes) == ("3", 999)
+    assert not overridden.merge_requests
     assert overridden.uri.endswith("/3")
 
 
@@ -271,6 +287,8 @@ def test_settings_come_from_conf_serve_then_the_environment(scratch_project: Pat
 def test_bad_settings_are_named() -> None:
     with pytest.raises(SettingsError, match=r"MAX_BATCH_ROWS must be a number \(int\)"):
         load_settings(environ={"MAX_BATCH_ROWS": "many"})
+    with pytest.raises(SettingsError, match="MERGE_REQUESTS must be true or false, got 'maybe'"):
+        load_settings(environ={"MERGE_REQUESTS": "maybe"})
     with pytest.raises(SettingsError, match="max_batch_rows must be at least 1"):
         load_settings(["serve.max_batch_rows=0"], environ={})
 
@@ -284,3 +302,41 @@ def test_logs_are_json_lines_with_extra_fields() -> None:
 
     assert entry["message"] == "request"
     assert (entry["request_id"], entry["latency_ms"]) == ("abc", 1.5)
+
+
+NUMERIC = [Column("weird name-1", "double"), Column("count", "long")]
+
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"weird name-1": 1.5, "count": 3},
+        [{"count": 3, "weird name-1": -2}, {"weird name-1": 1e300, "count": 0.5}],
+    ],
+)
+def test_valid_rows_read_the_same_on_both_paths(body: Any) -> None:
+    data = json.dumps(body).encode()
+
+    fast = BodyReader(NUMERIC, max_rows=5).read(data)
+    checked = check_batch(json.loads(data), NUMERIC, max_rows=5)
+
+    pd.testing.assert_frame_equal(fast.frame, checked.frame)
+    assert fast.missing_fraction == checked.missing_fraction == 0.0
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        ({"weird name-1": True, "count": 3}, "column 'weird name-1' must be a number"),
+        ({"weird name-1": 1.0}, "missing column 'count'"),
+        ({"weird name-1": 1.0, "count": 3, "x": 0}, "unknown column 'x'"),
+        ([{"weird name-1": 1.0, "count": 3}] * 6, "the batch has 6 rows; at most 5"),
+        ([], "the batch is empty"),
+        ({"weird name-1": 1.0, "count": 10**400}, "must be a finite number"),
+    ],
+)
+def test_rows_the_fast_path_refuses_get_named(body: Any, problem: str) -> None:
+    with pytest.raises(RequestError) as error:
+        BodyReader(NUMERIC, max_rows=5).read(json.dumps(body).encode())
+
+    assert any(problem in text for text in error.value.problems), error.value.problems

@@ -1,7 +1,8 @@
 """The Flask application: health, readiness, model card, predictions, metrics, OpenAPI.
 
 Every answer is JSON (except ``/metrics``), carries an ``X-Request-ID`` header and
-is logged as one JSON line with its latency. Bad requests get a 4xx naming every
+the time the service spent on it (``Server-Timing: app;dur=<ms>``), and is logged
+as one JSON line with its latency. Bad requests get a 4xx naming every
 problem; a 5xx means the model itself failed, and the error is logged with the
 request id.
 """
@@ -21,11 +22,12 @@ from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
 from . import metrics
+from .batching import MergingPredictor, Predict
 from .logs import configure_logging
 from .model import ServedModel, load_served_model
 from .openapi import openapi_document
 from .settings import ServeSettings, load_settings
-from .validation import RequestError, check_batch
+from .validation import BodyReader, NotJsonError, RequestError
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +44,8 @@ class ServiceState:
         """Remember what to load; nothing is loaded yet."""
         self.settings = settings
         self.model: ServedModel | None = None
+        self.predict: Predict | None = None
+        self.reader: BodyReader | None = None
         self.openapi: dict[str, Any] | None = None
         self.error: str | None = None
         self.settled = threading.Event()  # set once loading succeeded or failed
@@ -60,6 +64,12 @@ class ServiceState:
     def use(self, model: ServedModel) -> None:
         """Serve ``model`` from now on."""
         self.openapi = openapi_document(model.columns, model.info, self.settings.max_batch_rows)
+        self.reader = BodyReader(model.columns, self.settings.max_batch_rows)
+        self.predict = (
+            MergingPredictor(model.predict, self.settings.max_batch_rows)
+            if self.settings.merge_requests
+            else model.predict
+        )
         self.model = model
         self.settled.set()
 
@@ -159,6 +169,7 @@ def _register_hooks(app: Flask) -> None:
         metrics.REQUESTS.labels(endpoint, str(response.status_code)).inc()
         metrics.LATENCY.labels(endpoint).observe(latency)
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        response.headers["Server-Timing"] = f"app;dur={latency * 1000:.3f}"
         log.info(
             "request",
             extra={
@@ -227,16 +238,15 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
     @app.post("/predict")
     def predict() -> Response:
         model = state.wait()
-        if model is None:
+        predict, reader = state.predict, state.reader
+        if model is None or predict is None or reader is None:
             return _error(503, state.error or "the model is still loading")
         if request.mimetype != JSON_TYPE:
             return _error(415, f"send the rows as {JSON_TYPE}, not '{request.mimetype or 'none'}'")
         try:
-            body = json.loads(request.get_data())
-        except (ValueError, RecursionError) as error:  # JSONDecodeError and bad UTF-8 included
+            batch = reader.read(request.get_data())
+        except NotJsonError as error:
             return _error(400, "the body is not valid JSON", [str(error)])
-        try:
-            batch = check_batch(body, model.columns, state.settings.max_batch_rows)
         except RequestError as error:
             if error.missing_fraction is not None:
                 metrics.INPUT_MISSING.observe(error.missing_fraction)
@@ -244,7 +254,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         metrics.INPUT_MISSING.observe(batch.missing_fraction)
         g.rows = len(batch.frame)
         try:
-            predictions = [_clean(value) for value in model.predict(batch.frame)]
+            predictions = [_clean(value) for value in predict(batch.frame)]
         except ValueError as error:  # the model's own input checks (e.g. float32 overflow)
             log.warning("model rejected input", extra={"request_id": g.request_id})
             return _error(400, "the model rejected the rows", [str(error)])

@@ -1,7 +1,9 @@
 """gunicorn settings for the service: ``gunicorn -c python:<package>.serving.gunicorn_conf``.
 
 ``PORT`` (default 8000), ``HOST`` (default 0.0.0.0), ``WORKERS`` (default: one per
-CPU, at most 4) and ``THREADS`` (per worker, default 2) come from the environment.
+CPU, at most 4) and ``THREADS`` (per worker, default 8) come from the environment.
+A worker's threads share one model, and requests they hold at the same time are
+predicted together (``batching.py``), so more threads than CPUs pays off.
 Prometheus metrics are shared between workers through files in
 ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder unless set); a worker's
 files are marked dead when it exits, so its counts stay but its gauges go.
@@ -28,7 +30,7 @@ def _int_env(name: str, default: int) -> int:
 
 bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int_env('PORT', 8000)}"
 workers = _int_env("WORKERS", min(os.cpu_count() or 1, 4))
-threads = _int_env("THREADS", 2)
+threads = _int_env("THREADS", 8)
 worker_class = "gthread"
 timeout = _int_env("TIMEOUT", 60)
 graceful_timeout = 10  # on SIGTERM, finish requests in flight for at most this long

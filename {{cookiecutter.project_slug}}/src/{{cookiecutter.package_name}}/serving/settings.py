@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -33,6 +33,7 @@ class ServeSettings:
     max_batch_rows: int = 1000
     max_body_bytes: int = 1_048_576
     load_wait_seconds: float = 60.0
+    merge_requests: bool = True
 
     def __post_init__(self) -> None:
         """Reject limits that would refuse every request."""
@@ -61,8 +62,22 @@ ENV_OVERRIDES = {
     "MAX_BATCH_ROWS": "max_batch_rows",
     "MAX_BODY_BYTES": "max_body_bytes",
     "LOAD_WAIT_SECONDS": "load_wait_seconds",
+    "MERGE_REQUESTS": "merge_requests",
 }
-NUMBER_FIELDS = {"max_batch_rows": int, "max_body_bytes": int, "load_wait_seconds": float}
+
+
+def _boolean(value: str) -> bool:
+    words = {"true": True, "1": True, "yes": True, "false": False, "0": False, "no": False}
+    return words[value.lower()]  # KeyError: not a yes/no word
+
+
+# How to read the fields that are not text, and how to say what they must be.
+PARSERS: dict[str, tuple[Callable[[str], object], str]] = {
+    "max_batch_rows": (int, "a number (int)"),
+    "max_body_bytes": (int, "a number (int)"),
+    "load_wait_seconds": (float, "a number (float)"),
+    "merge_requests": (_boolean, "true or false"),
+}
 
 
 def _from_env(settings: ServeSettings, environ: Mapping[str, str]) -> ServeSettings:
@@ -71,14 +86,12 @@ def _from_env(settings: ServeSettings, environ: Mapping[str, str]) -> ServeSetti
         value = environ.get(variable, "").strip()
         if not value:
             continue
-        if field in NUMBER_FIELDS:
-            kind = NUMBER_FIELDS[field]
+        if field in PARSERS:
+            parse, expected = PARSERS[field]
             try:
-                changes[field] = kind(value)
-            except ValueError:
-                raise SettingsError(
-                    f"{variable} must be a number ({kind.__name__}), got {value!r}"
-                ) from None
+                changes[field] = parse(value)
+            except (KeyError, ValueError):
+                raise SettingsError(f"{variable} must be {expected}, got {value!r}") from None
         else:
             changes[field] = value
     if "model_alias" in changes and "model_version" not in changes:
