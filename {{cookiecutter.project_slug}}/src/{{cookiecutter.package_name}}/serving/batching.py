@@ -84,13 +84,15 @@ class MergingPredictor:
                 batch.append(job)
                 rows += len(job.frame)
             del self._queue[: len(batch)]
-        self._settle(batch)
-        with self._lock:
-            if self._queue:
-                self._queue[0].leads = True
-                self._queue[0].settled.set()
-            else:
-                self._busy = False
+        try:
+            self._settle(batch)
+        finally:  # whatever happened, the queue gets a leader or the model goes idle
+            with self._lock:
+                if self._queue:
+                    self._queue[0].leads = True
+                    self._queue[0].settled.set()
+                else:
+                    self._busy = False
 
     def _settle(self, batch: list[_Job]) -> None:
         self.calls += 1
