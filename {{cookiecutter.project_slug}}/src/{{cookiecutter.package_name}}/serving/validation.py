@@ -15,6 +15,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
+from itertools import chain
 from typing import Any
 
 import msgspec
@@ -183,6 +184,7 @@ class BodyReader:
                 [(name, float) for name in fields],  # JSON integers are accepted as floats
                 rename=dict(zip(fields, (column.name for column in self.columns), strict=True)),
                 forbid_unknown_fields=True,
+                gc=False,  # rows hold only floats, so the garbage collector can skip them
             )
             self._rows = msgspec.json.Decoder(list[row] | row)  # type: ignore[valid-type]
 
@@ -213,7 +215,9 @@ class BodyReader:
         rows = decoded if isinstance(decoded, list) else [decoded]
         if not 0 < len(rows) <= self.max_rows:
             return None
-        matrix = np.array(list(map(msgspec.structs.astuple, rows)), dtype=np.float64)
+        values = chain.from_iterable(map(msgspec.structs.astuple, rows))
+        matrix = np.fromiter(values, np.float64, len(rows) * len(self.columns))
+        matrix = matrix.reshape(len(rows), len(self.columns))
         if not np.isfinite(matrix).all():
             return None
         return pd.DataFrame(matrix, columns=[column.name for column in self.columns])
