@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+import shutil
+from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,21 @@ from pytest_cookies.plugin import Cookies
 from tools.project import TEMPLATE_DIR
 
 Bake = Callable[..., Path]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def remove_temporary_folders_after_a_green_run(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[None]:
+    """Delete this session's (or xdist worker's) temporary folders once every test passed.
+
+    Each end-to-end test leaves a baked project with a .venv of about 1 GB. Left in
+    place, pytest deletes them at the start of a later session of any project on the
+    machine, which then takes tens of seconds longer. A failed run keeps them to inspect.
+    """
+    yield
+    if request.session.testsfailed == 0:
+        shutil.rmtree(tmp_path_factory.getbasetemp(), ignore_errors=True)
 
 
 @pytest.fixture
