@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 from pytest_cookies.plugin import Cookies
 
+from tests.servers import MotoServer, start_moto
 from tools.project import TEMPLATE_DIR
 
 Bake = Callable[..., Path]
@@ -53,3 +54,11 @@ def git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     config.write_text("[user]\n\tname = Test User\n\temail = test@example.com\n")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(config))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
+
+
+@pytest.fixture(scope="module")
+def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
+    """A moto S3/IAM server on 127.0.0.1 for one test module, stopped after it."""
+    server = start_moto(tmp_path_factory.mktemp("moto"))
+    yield server
+    server.stop()

@@ -29,7 +29,7 @@ from typing import Any
 import pytest
 
 from tests.checks import bake_for_e2e
-from tests.servers import MOTO_KEYS, REGION, MotoServer, start_moto
+from tests.servers import MOTO_KEYS, REGION, MotoServer
 from tools.project import make
 from tools.servers import Server, free_port, start
 
@@ -63,16 +63,9 @@ class Tracking:
 
 
 @pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = start_moto(tmp_path_factory.mktemp("moto"))
-    server.client().create_bucket(Bucket=BUCKET)
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Path:
     """A project whose bucket is on the moto server, installed (no pipeline run yet)."""
+    moto.client().create_bucket(Bucket=BUCKET)
     root = bake_for_e2e(
         tmp_path_factory.mktemp("mlflow-server"),
         {"s3_bucket": BUCKET, "s3_prefix": PREFIX, "s3_endpoint_url": moto.url},

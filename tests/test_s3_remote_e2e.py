@@ -8,7 +8,6 @@ with the rendered IAM policies, and last a push with the server stopped.
 from __future__ import annotations
 
 import shutil
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +16,7 @@ import yaml
 from botocore.exceptions import ClientError
 
 from tests.checks import bake_for_e2e
-from tests.servers import MOTO_KEYS, REGION, MotoServer, start_moto, tree_hashes
+from tests.servers import MOTO_KEYS, REGION, MotoServer, tree_hashes
 from tools.project import make, run
 
 pytestmark = pytest.mark.e2e
@@ -25,13 +24,6 @@ pytestmark = pytest.mark.e2e
 BUCKET = "team-data"
 PREFIX = "wearables/activity"
 ENV = {**MOTO_KEYS, "AWS_DEFAULT_REGION": REGION}
-
-
-@pytest.fixture(scope="module")
-def moto(tmp_path_factory: pytest.TempPathFactory) -> Iterator[MotoServer]:
-    server = start_moto(tmp_path_factory.mktemp("moto"))
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
