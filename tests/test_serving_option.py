@@ -17,7 +17,7 @@ SERVING_FILES = [
     ".dockerignore",
     "conf/serve/default.yaml",
     "src/{package}/serving/app.py",
-    "src/{package}/serving/wsgi.py",
+    "src/{package}/serving/batching.py",
     "src/{package}/serving/gunicorn_conf.py",
     "src/{package}/drift.py",
     "tests/test_serving.py",

@@ -36,7 +36,10 @@ timeout = _int_env("TIMEOUT", 60)
 graceful_timeout = 10  # on SIGTERM, finish requests in flight for at most this long
 keepalive = 5
 accesslog = None  # the application logs every request as JSON
-wsgi_app = "{{ cookiecutter.package_name }}.serving.wsgi:app"
+# The application factory, called in each worker. The model loads in the background,
+# so /health answers at once and /ready turns 200 once the model is in memory. A call
+# rather than a module-level app: importing the package (pdoc, tests) loads nothing.
+wsgi_app = "{{ cookiecutter.package_name }}.serving.app:create_app(load='background')"
 
 
 def on_starting(server: Any) -> None:
