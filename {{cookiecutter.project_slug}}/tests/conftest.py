@@ -130,9 +130,7 @@ def sample_model_store(
 @pytest.fixture
 def registered_model(
     sample_model_store: Path, scratch_project: Path, monkeypatch: pytest.MonkeyPatch
-) -> Iterator[str]:
+) -> str:
     """The project's model name, in a private store where the sample classifier is champion."""
     use_tracking_store(sample_model_store, scratch_project, monkeypatch)
-    yield load_metadata().tracking.registered_model_name
-    while mlflow.active_run():
-        mlflow.end_run()
+    return load_metadata().tracking.registered_model_name
