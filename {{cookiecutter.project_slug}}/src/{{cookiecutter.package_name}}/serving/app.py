@@ -1,7 +1,8 @@
 """The Flask application: health, readiness, model card, predictions, metrics, OpenAPI.
 
 Every answer is JSON (except ``/metrics``), carries an ``X-Request-ID`` header and
-the time the service spent on it (``Server-Timing: app;dur=<ms>``), and is logged
+the time the service spent on it (``Server-Timing: app;dur=<ms>``; a prediction
+also says where that time went: ``read``, ``parse`` and ``model``), and is logged
 as one JSON line with its latency. Bad requests get a 4xx naming every
 problem; a 5xx means the model itself failed, and the error is logged with the
 request id.
@@ -16,6 +17,8 @@ import re
 import threading
 import time
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -23,11 +26,12 @@ from werkzeug.exceptions import HTTPException
 
 from . import metrics
 from .batching import MergingPredictor, Predict
+from .body import BodyReader
 from .logs import configure_logging
 from .model import ServedModel, load_served_model
 from .openapi import openapi_document
 from .settings import ServeSettings, load_settings
-from .validation import BodyReader, NotJsonError, RequestError
+from .validation import NotJsonError, RequestError
 
 log = logging.getLogger(__name__)
 
@@ -110,6 +114,20 @@ def _clean(value: Any) -> Any:
     return None if isinstance(value, float) and not math.isfinite(value) else value
 
 
+@contextmanager
+def _timed(step: str) -> Iterator[None]:
+    """Add the time spent in the block to the request's ``Server-Timing`` as ``step``."""
+    started = time.perf_counter()
+    try:
+        yield
+    finally:
+        g.timings[step] = time.perf_counter() - started
+
+
+def _server_timing(timings: dict[str, float]) -> str:
+    return ", ".join(f"{step};dur={seconds * 1000:.3f}" for step, seconds in timings.items())
+
+
 def _state() -> ServiceState:
     state: ServiceState = request.application.extensions[STATE_KEY]  # type: ignore[attr-defined]
     return state
@@ -161,6 +179,7 @@ def _register_hooks(app: Flask) -> None:
         given = request.headers.get(REQUEST_ID_HEADER, "")
         g.request_id = given if VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
         g.started = time.perf_counter()
+        g.timings = {}
 
     @app.after_request
     def record(response: Response) -> Response:
@@ -169,7 +188,8 @@ def _register_hooks(app: Flask) -> None:
         metrics.REQUESTS.labels(endpoint, str(response.status_code)).inc()
         metrics.LATENCY.labels(endpoint).observe(latency)
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        response.headers["Server-Timing"] = f"app;dur={latency * 1000:.3f}"
+        timings = {**g.get("timings", {}), "app": latency}  # app: the whole, last
+        response.headers["Server-Timing"] = _server_timing(timings)
         log.info(
             "request",
             extra={
@@ -244,7 +264,10 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         if request.mimetype != JSON_TYPE:
             return _error(415, f"send the rows as {JSON_TYPE}, not '{request.mimetype or 'none'}'")
         try:
-            batch = reader.read(request.get_data())
+            with _timed("read"):
+                data = request.get_data()
+            with _timed("parse"):
+                batch = reader.read(data)
         except NotJsonError as error:
             return _error(400, "the body is not valid JSON", [str(error)])
         except RequestError as error:
@@ -254,7 +277,8 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         metrics.INPUT_MISSING.observe(batch.missing_fraction)
         g.rows = len(batch.frame)
         try:
-            predictions = [_clean(value) for value in predict(batch.frame)]
+            with _timed("model"):  # with merging, includes the wait for the shared call
+                predictions = [_clean(value) for value in predict(batch.frame)]
         except ValueError as error:  # the model's own input checks (e.g. float32 overflow)
             log.warning("model rejected input", extra={"request_id": g.request_id})
             return _error(400, "the model rejected the rows", [str(error)])

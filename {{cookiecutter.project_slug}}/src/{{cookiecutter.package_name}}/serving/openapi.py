@@ -43,11 +43,34 @@ def _row_schema(columns: Sequence[Column]) -> dict[str, Any]:
     }
 
 
+def _split_schema(columns: Sequence[Column], max_batch_rows: int) -> dict[str, Any]:
+    names = [column.name for column in columns]
+    numeric = all(column.numeric for column in columns)
+    value: dict[str, Any] = {"type": "number"} if numeric else {}
+    row = {"type": "array", "items": value, "minItems": len(names), "maxItems": len(names)}
+    return {
+        "type": "object",
+        "description": "pandas' split orientation: DataFrame.to_json(orient='split')",
+        "properties": {
+            "columns": {
+                "type": "array",
+                "items": {"type": "string", "enum": names},
+                "uniqueItems": True,
+            },
+            "data": {"type": "array", "items": row, "minItems": 1, "maxItems": max_batch_rows},
+            "index": {"type": "array", "description": "ignored"},
+        },
+        "required": ["columns", "data"],
+        "additionalProperties": False,
+    }
+
+
 def openapi_document(
     columns: Sequence[Column], info: dict[str, Any], max_batch_rows: int
 ) -> dict[str, Any]:
     """Describe every endpoint and the rows ``POST /predict`` accepts."""
     row = {"$ref": "#/components/schemas/Row"}
+    split = {"$ref": "#/components/schemas/Split"}
     free_object: dict[str, Any] = {"type": "object"}
     bad_request = "Invalid input: `problems` names every broken rule"
     predictions = {"$ref": "#/components/schemas/Predictions"}
@@ -91,6 +114,7 @@ def openapi_document(
                                             "minItems": 1,
                                             "maxItems": max_batch_rows,
                                         },
+                                        split,
                                     ]
                                 }
                             }
@@ -109,6 +133,7 @@ def openapi_document(
         "components": {
             "schemas": {
                 "Row": _row_schema(columns),
+                "Split": _split_schema(columns, max_batch_rows),
                 "Predictions": {
                     "type": "object",
                     "properties": {

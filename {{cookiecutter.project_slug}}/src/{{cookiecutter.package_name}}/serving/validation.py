@@ -1,24 +1,22 @@
-"""Read a POST /predict body and check it against the model's signature, naming every problem.
+"""Check a parsed POST /predict body against the model's signature, naming every problem.
 
-The rules are those of ``inference.check_inputs`` (every signature column present,
-numeric columns hold finite numbers) made strict for JSON: unknown columns and
-numbers sent as text are errors too. A body of valid rows for an all-numeric model
-is checked by msgspec while it is parsed, at C speed; every other body is parsed
-with the json module and checked row by row in plain Python (still much faster
-than pandas), which is what names the problems.
+A body holds rows in one of two shapes: records (one JSON object per row, or a
+single object) or pandas' split orientation (``{"columns": [...], "data": [[...]]}``,
+what ``DataFrame.to_json(orient="split")`` writes). The rules are those of
+``inference.check_inputs`` (every signature column present, numeric columns hold
+finite numbers) made strict for JSON: unknown columns and numbers sent as text
+are errors too. The checks run row by row in plain Python (still much faster than
+pandas); ``body.BodyReader`` skips them for valid numeric bodies.
 """
 
 from __future__ import annotations
 
-import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from itertools import chain
 from typing import Any
 
-import msgspec
 import numpy as np
 import pandas as pd
 
@@ -27,6 +25,8 @@ from .model import Column
 
 MAX_EXAMPLES = 5
 JSON_TYPES = {"string": str, "boolean": bool}
+SPLIT_KEYS = ("columns", "data", "index")  # "index" (pandas writes it) is ignored
+SHAPES = 'a JSON object (one row), an array of them, or {"columns": [...], "data": [[...]]}'
 
 
 @dataclass(frozen=True)
@@ -50,13 +50,53 @@ class RequestError(InputSchemaError):
         self.missing_fraction = missing_fraction
 
 
+def is_split(body: Any) -> bool:
+    """Whether ``body`` is a split body: its ``columns`` is an array, which no valid row holds."""
+    return isinstance(body, dict) and isinstance(body.get("columns"), list) and "data" in body
+
+
+def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
+    columns, data = body["columns"], body["data"]
+    problems = []
+    unknown = sorted(set(body) - set(SPLIT_KEYS))
+    if unknown:
+        problems.append(f"unknown keys {unknown}: a split body has only {list(SPLIT_KEYS)}")
+    if not all(isinstance(name, str) for name in columns):
+        problems.append("'columns' must be an array of column names (strings)")
+    else:
+        repeated = sorted(name for name, count in Counter(columns).items() if count > 1)
+        if repeated:
+            problems.append(f"'columns' names {repeated} more than once")
+    if not isinstance(data, list):
+        problems.append(
+            f"'data' must be an array of rows, each an array of values, not {_kind(data)}"
+        )
+    else:
+        not_arrays = [i for i, row in enumerate(data) if not isinstance(row, list)]
+        if not_arrays:
+            problems.append(
+                f"every row of 'data' must be an array; {_rows_text(not_arrays)} are not"
+            )
+        wrong_size = [
+            i for i, row in enumerate(data) if isinstance(row, list) and len(row) != len(columns)
+        ]
+        if wrong_size:
+            problems.append(
+                f"every row of 'data' must hold {len(columns)} values, one per name in 'columns'; "
+                f"{_rows_text(wrong_size)} do not"
+            )
+    if problems:
+        raise RequestError(problems)
+    return [dict(zip(columns, row, strict=True)) for row in data]
+
+
 def _rows_of(body: Any, max_rows: int) -> list[dict[str, Any]]:
+    if is_split(body):
+        body = _rows_of_split(body)
     if isinstance(body, dict):
         return [body]
     if not isinstance(body, list):
-        raise RequestError(
-            [f"the body must be a JSON object (one row) or an array of them, not {_kind(body)}"]
-        )
+        raise RequestError([f"the body must be {SHAPES}, not {_kind(body)}"])
     if not body:
         raise RequestError(["the batch is empty: send at least one row"])
     if len(body) > max_rows:
@@ -103,7 +143,8 @@ def check_batch(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
     """Return the rows of a parsed JSON body as a frame, or raise naming every problem.
 
     Raises:
-        RequestError: The body is not one row or a batch of rows, the batch is
+        RequestError: The body is not one row, a batch of rows or a split body (or
+            that body is malformed: unknown keys, rows of the wrong length), the batch is
             empty or too large, or rows miss columns, add unknown ones, or hold
             values of the wrong type, null or non-finite numbers.
     """
@@ -166,58 +207,3 @@ def _frame(rows: list[dict[str, Any]], columns: Sequence[Column]) -> pd.DataFram
         values = np.array([[row[name] for name in names] for row in rows], dtype=np.float64)
         return pd.DataFrame(values, columns=names)
     return pd.DataFrame.from_records(rows, columns=names)
-
-
-class BodyReader:
-    """Turns POST /predict bodies into batches for one model's columns and row limit."""
-
-    def __init__(self, columns: Sequence[Column], max_rows: int) -> None:
-        """Prepare the msgspec decoder of valid rows when every column is numeric."""
-        self.columns = list(columns)
-        self.max_rows = max_rows
-        self._rows: msgspec.json.Decoder[Any] | None = None
-        if self.columns and all(column.numeric for column in self.columns):
-            # Fields named f0, f1... read the JSON keys of the columns, whatever their names.
-            fields = [f"f{index}" for index in range(len(self.columns))]
-            row = msgspec.defstruct(
-                "Row",
-                [(name, float) for name in fields],  # JSON integers are accepted as floats
-                rename=dict(zip(fields, (column.name for column in self.columns), strict=True)),
-                forbid_unknown_fields=True,
-                gc=False,  # rows hold only floats, so the garbage collector can skip them
-            )
-            self._rows = msgspec.json.Decoder(list[row] | row)  # type: ignore[valid-type]
-
-    def read(self, data: bytes) -> Batch:
-        """The rows of ``data`` as a batch.
-
-        Raises:
-            NotJsonError: ``data`` is not JSON.
-            RequestError: The rows break the rules; the error names every problem.
-        """
-        frame = self._valid_numeric_rows(data)
-        if frame is not None:
-            return Batch(frame, 0.0)
-        try:
-            body = json.loads(data)  # reads NaN and Infinity, so checks can name their columns
-        except (ValueError, RecursionError) as error:  # JSONDecodeError and bad UTF-8 included
-            raise NotJsonError(str(error)) from None
-        return check_batch(body, self.columns, self.max_rows)
-
-    def _valid_numeric_rows(self, data: bytes) -> pd.DataFrame | None:
-        """The frame of a body that is one valid row or a valid batch, else None."""
-        if self._rows is None:
-            return None
-        try:
-            decoded = self._rows.decode(data)
-        except msgspec.MsgspecError:  # any doubt: the row-by-row checks explain it
-            return None
-        rows = decoded if isinstance(decoded, list) else [decoded]
-        if not 0 < len(rows) <= self.max_rows:
-            return None
-        values = chain.from_iterable(map(msgspec.structs.astuple, rows))
-        matrix = np.fromiter(values, np.float64, len(rows) * len(self.columns))
-        matrix = matrix.reshape(len(rows), len(self.columns))
-        if not np.isfinite(matrix).all():
-            return None
-        return pd.DataFrame(matrix, columns=[column.name for column in self.columns])
