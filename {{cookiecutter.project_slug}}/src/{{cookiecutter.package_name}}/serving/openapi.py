@@ -47,18 +47,21 @@ def _split_schema(columns: Sequence[Column], max_batch_rows: int) -> dict[str, A
     names = [column.name for column in columns]
     numeric = all(column.numeric for column in columns)
     value: dict[str, Any] = {"type": "number"} if numeric else {}
-    row = {"type": "array", "items": value, "minItems": len(names), "maxItems": len(names)}
+    size = {"minItems": len(names), "maxItems": len(names)}
+    row = {"type": "array", "items": value, **size}
     return {
         "type": "object",
         "description": "pandas' split orientation: DataFrame.to_json(orient='split')",
         "properties": {
             "columns": {
                 "type": "array",
+                "description": "every input column, in any order",
                 "items": {"type": "string", "enum": names},
                 "uniqueItems": True,
+                **size,
             },
             "data": {"type": "array", "items": row, "minItems": 1, "maxItems": max_batch_rows},
-            "index": {"type": "array", "description": "ignored"},
+            "index": {"description": "the row labels pandas writes; ignored, whatever it holds"},
         },
         "required": ["columns", "data"],
         "additionalProperties": False,
