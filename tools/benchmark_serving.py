@@ -6,8 +6,9 @@ number of workers: our service (`make serve`, gunicorn) and MLflow's own
 scoring server (`mlflow models serve --env-manager local`), one after the other.
 The same load generator (threads, keep-alive http.client) sends single-row
 requests to each; then a 1000-row batch, sent as records and in pandas' split
-orientation, is timed against the bare model's ``predict`` on the same rows. It
-prints figures and ratios; it asserts nothing.
+orientation, is timed against the bare model's ``predict`` on the same rows, in
+rounds so that load from elsewhere on the machine falls on both. It prints
+figures and ratios; it asserts nothing.
 
     python -m tools.benchmark_serving [--project PATH] [--requests 3000] [--threads 8]
 """
@@ -23,7 +24,7 @@ import subprocess
 import tempfile
 import threading
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,7 +34,10 @@ from tools.project import bake, default_package_index_url, make, project_env, ru
 from tools.servers import HOST, free_port, ready_in_a_row, stop_process_group
 
 BATCH_ROWS = 1000
+WARM_UP = 3  # untimed calls before each run of timed ones, so that each is timed warm
 
+# The bare model in a process of its own: each line read is a number of predicts to
+# time back to back; it answers with their times (seconds) as a JSON list.
 BARE_PREDICT = """
 import json, sys, time
 import mlflow, pandas as pd
@@ -43,12 +47,14 @@ mlflow.set_tracking_uri(resolve_tracking_uri(load_metadata()))
 model = mlflow.sklearn.load_model(sys.argv[1])
 rows = pd.read_json(sys.argv[2], orient="records")
 model.predict(rows)
-times = []
-for _ in range(int(sys.argv[3])):
-    started = time.perf_counter()
-    model.predict(rows)
-    times.append(time.perf_counter() - started)
-print(json.dumps(times))
+print("ready", flush=True)
+for line in sys.stdin:
+    times = []
+    for _ in range(int(line)):
+        started = time.perf_counter()
+        model.predict(rows)
+        times.append(time.perf_counter() - started)
+    print(json.dumps(times), flush=True)
 """
 
 
@@ -146,24 +152,86 @@ def load(port: int, path: str, body: bytes, total: int, threads: int) -> LoadRes
     return LoadResult(per_thread * threads, errors[0], time.perf_counter() - started, latencies)
 
 
-def batch_seconds(port: int, path: str, body: bytes, repeats: int) -> dict[str, float]:
-    """Medians of one large POST sent ``repeats`` times, one after the other, in seconds.
+def timed_post(port: int, path: str, body: bytes) -> dict[str, float]:
+    """One POST's times in seconds.
 
     ``client`` is the whole request as the client sees it; the others come from the
     service's ``Server-Timing`` header: ``app`` is its own time for the request, and
     ``read``, ``parse`` and ``model`` are the parts of it.
     """
-    times: dict[str, list[float]] = {}
-    for _ in range(repeats):
-        started = time.perf_counter()
-        status, raw, headers = request(port, "POST", path, body)
-        times.setdefault("client", []).append(time.perf_counter() - started)
-        if status != 200:
-            raise RuntimeError(f"batch request failed with {status}: {raw[:500]!r}")
-        for metric in headers["Server-Timing"].split(", "):
-            step, milliseconds = metric.split(";dur=")
-            times.setdefault(step, []).append(float(milliseconds) / 1000)
-    return {step: statistics.median(values) for step, values in times.items()}
+    started = time.perf_counter()
+    status, raw, headers = request(port, "POST", path, body)
+    times = {"client": time.perf_counter() - started}
+    if status != 200:
+        raise RuntimeError(f"batch request failed with {status}: {raw[:500]!r}")
+    for metric in headers["Server-Timing"].split(", "):
+        step, milliseconds = metric.split(";dur=")
+        times[step] = float(milliseconds) / 1000
+    return times
+
+
+@contextmanager
+def bare_model(
+    project: Path, package: str, uri: str, rows_file: Path, env: dict[str, str]
+) -> Iterator[Callable[[int], list[float]]]:
+    """A function that times ``n`` bare ``model.predict`` calls on the rows in ``rows_file``."""
+    command = ["poetry", "run", "python", "-c", BARE_PREDICT.format(package=package)]
+    process = subprocess.Popen(
+        [*command, uri, str(rows_file.resolve())],
+        cwd=project,
+        env=project_env(env),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    assert process.stdin is not None and process.stdout is not None
+    stdin, stdout = process.stdin, process.stdout
+
+    def predict(n: int) -> list[float]:
+        stdin.write(f"{n}\n")
+        stdin.flush()
+        times: list[float] = json.loads(stdout.readline())
+        return times
+
+    try:
+        if stdout.readline().strip() != "ready":
+            raise RuntimeError("the bare model did not load; see the error above")
+        yield predict
+    finally:
+        stdin.close()
+        process.wait(timeout=60)
+
+
+def batch_figures(
+    port: int,
+    bodies: dict[str, bytes],
+    bare: Callable[[int], list[float]],
+    rounds: int,
+    per_round: int,
+) -> tuple[dict[str, dict[str, float]], float]:
+    """Medians, in seconds, of each body's times and of the bare predict's.
+
+    Each round times ``per_round`` requests of each body, then as many bare predicts,
+    each run back to back after ``WARM_UP`` untimed calls: every figure is that of a
+    warm process, and a burst of load from elsewhere on the machine falls on all of
+    them alike rather than on one.
+    """
+    times: dict[str, dict[str, list[float]]] = {shape: {} for shape in bodies}
+    bare_times: list[float] = []
+    for _ in range(rounds):
+        for shape, body in bodies.items():
+            for call in range(WARM_UP + per_round):
+                timed = timed_post(port, "/predict", body)
+                if call < WARM_UP:
+                    continue
+                for step, seconds in timed.items():
+                    times[shape].setdefault(step, []).append(seconds)
+        bare_times += bare(WARM_UP + per_round)[WARM_UP:]
+    medians = {
+        shape: {step: statistics.median(values) for step, values in steps.items()}
+        for shape, steps in times.items()
+    }
+    return medians, statistics.median(bare_times)
 
 
 def prepared_project(output: Path, existing: Path | None) -> Path:
@@ -192,7 +260,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--requests", type=int, default=3000)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--batch-repeats", type=int, default=10)
+    parser.add_argument("--batch-rounds", type=int, default=3)
+    parser.add_argument("--batch-repeats", type=int, default=10, help="per round")
     args = parser.parse_args(argv)
 
     args.output.mkdir(parents=True, exist_ok=True)
@@ -217,14 +286,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(describe("our service (gunicorn)", ours), flush=True)
         rows = example * BATCH_ROWS
         names = list(example[0])
-        bodies = {
-            "records": json.dumps(rows),
-            "split": json.dumps({"columns": names, "data": [[r[n] for n in names] for r in rows]}),
-        }
-        batches = {
-            shape: batch_seconds(ours_port, "/predict", body.encode(), args.batch_repeats)
-            for shape, body in bodies.items()
-        }
+        split = {"columns": names, "data": [[row[name] for name in names] for row in rows]}
+        bodies = {"records": json.dumps(rows).encode(), "split": json.dumps(split).encode()}
+        rows_file = args.output / "batch_rows.json"
+        rows_file.write_bytes(bodies["records"])
+        bare_env = {"MLFLOW_TRACKING_URI": tracking_uri}
+        with bare_model(project, package, uri, rows_file, bare_env) as bare:
+            batches, bare_batch = batch_figures(
+                ours_port, bodies, bare, args.batch_rounds, args.batch_repeats
+            )
 
     mlflow_port = free_port()
     mlflow_command = [
@@ -237,15 +307,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         theirs = load(mlflow_port, "/invocations", body, args.requests, args.threads)
         print(describe("mlflow models serve", theirs), flush=True)
 
-    rows_file = args.output / "batch_rows.json"
-    rows_file.write_text(bodies["records"], encoding="utf-8")
-    script = BARE_PREDICT.format(package=package)
-    command = ["poetry", "run", "python", "-c", script, uri, str(rows_file.resolve())]
-    command.append(str(args.batch_repeats))
-    output = run(command, project, env={"MLFLOW_TRACKING_URI": tracking_uri}).stdout
-    bare = json.loads(output.strip().splitlines()[-1])
-    bare_batch = statistics.median(bare)
-
     print(f"\nSingle-row requests: {args.requests} per server, {args.threads} client threads,")
     print(f"{args.workers} workers each, model {uri}, on {os.cpu_count()} CPU(s)")
     print(describe("our service (gunicorn)", ours))
@@ -254,10 +315,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     p99_ratio = ours.percentile(0.99) / theirs.percentile(0.99)
     print(f"  requests/s ratio ours/mlflow: {rate_ratio:.2f}  (target >= 2.0)")
     print(f"  p99 ratio ours/mlflow:        {p99_ratio:.2f}  (target <= 0.5)")
-    print(f"\n{BATCH_ROWS}-row batch (median of {args.batch_repeats}):")
+    timed_calls = args.batch_rounds * args.batch_repeats
+    print(f"\n{BATCH_ROWS}-row batch (median of {timed_calls}, in {args.batch_rounds} rounds):")
     print(f"  bare model.predict:           {bare_batch * 1000:8.1f} ms")
     for shape, seconds in batches.items():
-        size = len(bodies[shape].encode()) / 1000
+        size = len(bodies[shape]) / 1000
         parts = ", ".join(
             f"{step} {seconds[step] * 1000:.1f}" for step in ("read", "parse", "model")
         )
