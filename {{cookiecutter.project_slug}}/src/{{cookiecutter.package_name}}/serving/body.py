@@ -84,8 +84,7 @@ class BodyReader:
                 split = self._split.decode(data)
             except msgspec.MsgspecError:
                 return None
-            same_columns = len(split.columns) == len(self.names) == len(set(split.columns))
-            if not same_columns or set(split.columns) != set(self.names):
+            if sorted(split.columns) != sorted(self.names):  # each input column, once
                 return None
             return self._frame(split.data, split.columns)
         return self._frame(decoded if isinstance(decoded, list) else [decoded], self.names)

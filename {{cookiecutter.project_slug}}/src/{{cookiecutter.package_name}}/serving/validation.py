@@ -50,7 +50,7 @@ class RequestError(InputSchemaError):
         self.missing_fraction = missing_fraction
 
 
-def is_split(body: Any) -> bool:
+def _is_split(body: Any) -> bool:
     """Whether ``body`` is a split body: its ``columns`` is an array, which no valid row holds."""
     return isinstance(body, dict) and isinstance(body.get("columns"), list) and "data" in body
 
@@ -91,7 +91,7 @@ def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
 
 
 def _rows_of(body: Any, max_rows: int) -> list[dict[str, Any]]:
-    if is_split(body):
+    if _is_split(body):
         body = _rows_of_split(body)
     if isinstance(body, dict):
         return [body]
