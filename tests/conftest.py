@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import shutil
+import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
 
@@ -28,6 +29,21 @@ def remove_temporary_folders_after_a_green_run(
     yield
     if request.session.testsfailed == 0:
         shutil.rmtree(tmp_path_factory.getbasetemp(), ignore_errors=True)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def temporary_files_in_the_session_folder(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[None]:
+    """Create this process's temporary files in the session's folder, not the machine's.
+
+    cookiecutter writes every rendered hook to a temporary file and never deletes it
+    (cookiecutter issue 886, closed as intended); a run bakes hundreds of projects.
+    The session's folder goes with the rest after a green run.
+    """
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(tempfile, "tempdir", str(tmp_path_factory.mktemp("tempfiles")))
+        yield
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import socket
 import subprocess
 import threading
 from collections import Counter
@@ -136,6 +137,40 @@ def test_malformed_requests_get_their_status_codes(service: Service) -> None:
     status, raw = service.request("GET", "/no/such/route")
     assert status == 404
     assert json.loads(raw)["error"]
+
+
+def test_batches_in_both_shapes_on_one_kept_alive_connection(service: Service) -> None:
+    row = service.json("GET", "/model")[1]["input_example"][0]
+    names = list(row)
+    records = json.dumps([row] * 1000).encode()
+    split = json.dumps({"columns": names, "data": [[row[name] for name in names]] * 1000})
+    single = service.json("POST", "/predict", row)[1]["predictions"]
+    connection = http.client.HTTPConnection(HOST, service.port, timeout=30)
+    answers = []
+    for body in [records, split.encode()] * 2:  # each body read whole, the next one intact
+        connection.request("POST", "/predict", body, {"Content-Type": "application/json"})
+        response = connection.getresponse()
+        answers.append((response.status, json.loads(response.read())["predictions"]))
+    connection.close()
+
+    assert answers == [(200, single * 1000)] * 4
+
+
+def test_a_body_shorter_than_its_content_length_gets_400(service: Service) -> None:
+    row = service.json("GET", "/model")[1]["input_example"][0]
+    body = json.dumps([row] * 100).encode()
+    head = (
+        "POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        f"Content-Length: {len(body)}\r\n\r\n"
+    )
+    with socket.create_connection((HOST, service.port), timeout=30) as sock:
+        sock.sendall(head.encode() + body[:1000])
+        sock.shutdown(socket.SHUT_WR)  # the client gives up half way
+        reply = sock.makefile("rb").read()
+
+    assert reply.startswith(b"HTTP/1.1 400"), reply[:200]
+    assert f"after 1000 of the {len(body)} bytes".encode() in reply
+    assert service.request("GET", "/health")[0] == 200
 
 
 def make_drift(project: Path, data: Path) -> subprocess.CompletedProcess[str]:

@@ -30,6 +30,7 @@ from .body import BodyReader
 from .logs import configure_logging
 from .model import ServedModel, load_served_model
 from .openapi import openapi_document
+from .request_body import read_body
 from .settings import ServeSettings, load_settings
 from .validation import NotJsonError, RequestError
 
@@ -265,7 +266,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
             return _error(415, f"send the rows as {JSON_TYPE}, not '{request.mimetype or 'none'}'")
         try:
             with _timed("read"):
-                data = request.get_data()
+                data = read_body(request)
             with _timed("parse"):
                 batch = reader.read(data)
         except NotJsonError as error:
