@@ -8,13 +8,18 @@ batch (600 kB) that loop alone takes about 2 ms, a quarter of the model's own
 time. The ``LengthReader`` beneath it reads the same bytes in whole socket reads,
 about ten times faster. When a request states its length, ``read_body`` asks
 that reader for all of it; chunked bodies, other WSGI servers and the test
-client go through Flask's ``get_data`` as usual.
+client go through Flask's ``get_data`` as usual. gunicorn's classes are looked up
+among the modules already loaded: a gunicorn body exists only in a process
+gunicorn serves, and elsewhere (tests, other servers, Windows, where gunicorn
+does not import) nothing more is loaded.
 """
 
 from __future__ import annotations
 
+import sys
+from typing import Any
+
 from flask import Request
-from gunicorn.http.body import Body, LengthReader
 from werkzeug.exceptions import ClientDisconnected, RequestEntityTooLarge
 
 
@@ -28,10 +33,9 @@ def read_body(request: Request) -> bytes:
         ClientDisconnected: The client closed the connection before sending the
             whole body (400).
     """
-    stream = request.environ.get("wsgi.input")
+    reader = _gunicorn_length_reader(request.environ.get("wsgi.input"))
     length = request.content_length
-    reader = getattr(stream, "reader", None)
-    if not (isinstance(stream, Body) and isinstance(reader, LengthReader) and length):
+    if reader is None or not length:
         return request.get_data()
     limit = request.max_content_length
     if limit is not None and length > limit:
@@ -42,3 +46,12 @@ def read_body(request: Request) -> bytes:
             f"the body ended after {len(data)} of the {length} bytes its Content-Length announced"
         )
     return data
+
+
+def _gunicorn_length_reader(stream: object) -> Any:
+    """The reader beneath ``stream`` if it is a gunicorn body of known length, else None."""
+    body = sys.modules.get("gunicorn.http.body")
+    if body is None or not isinstance(stream, body.Body):
+        return None
+    reader = getattr(stream, "reader", None)
+    return reader if isinstance(reader, body.LengthReader) else None
