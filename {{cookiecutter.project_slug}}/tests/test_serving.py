@@ -232,6 +232,22 @@ def test_a_failing_model_gives_500_with_the_request_id(
     assert "app;dur=" in response.headers["Server-Timing"]
 
 
+def test_non_finite_predictions_become_null(
+    registered_model: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    def regressor(self: ServedModel, frame: pd.DataFrame) -> list[Any]:
+        return [float("nan"), 1.5, float("inf")][: len(frame)]
+
+    monkeypatch.setattr(ServedModel, "predict", regressor)
+    client = create_app(ServeSettings(registered_model)).test_client()
+    before = sample("model_output_non_null_fraction_sum", {})
+
+    status, body = post(client, ROWS[:3])
+
+    assert (status, body["predictions"]) == (200, [None, 1.5, None])
+    assert sample("model_output_non_null_fraction_sum", {}) - before == pytest.approx(1 / 3)
+
+
 def test_metrics_count_requests_rows_and_quality(client: FlaskClient) -> None:
     ok = {"endpoint": "/predict", "status": "200"}
     bad = {"endpoint": "/predict", "status": "400"}
