@@ -20,6 +20,7 @@ import argparse
 import http.client
 import json
 import os
+import shutil
 import statistics
 import subprocess
 import tempfile
@@ -270,7 +271,11 @@ def prepared_project(output: Path, existing: Path | None) -> Path:
     """A baked, installed project whose pipeline has registered a champion."""
     if existing is not None:
         return existing
-    project = bake(output, {"package_index_url": default_package_index_url()})
+    folder = output / "project"  # a fresh bake each run, so the current template is measured
+    if folder.exists():
+        print(f"Removing the project of an earlier run: {folder}", flush=True)
+        shutil.rmtree(folder)
+    project = bake(folder, {"package_index_url": default_package_index_url()})
     make(project, "install")
     make(project, "pipeline", timeout=1800)
     return project
