@@ -58,6 +58,11 @@ class Service:
         status, raw = self.request(method, path, body, {"Content-Type": "application/json"})
         return status, json.loads(raw)
 
+    def example_row(self) -> dict[str, Any]:
+        """The first row of the input example the service's model card offers."""
+        row: dict[str, Any] = self.json("GET", "/model")[1]["input_example"][0]
+        return row
+
     def metric(self, name: str, labels: str = "") -> float:
         _, raw = self.request("GET", "/metrics")
         pattern = "^" + re.escape(name + (f"{{{labels}}}" if labels else "")) + r" (\S+)$"
@@ -112,7 +117,7 @@ def test_the_model_input_example_predicts(service: Service) -> None:
 
 
 def test_malformed_requests_get_their_status_codes(service: Service) -> None:
-    row = service.json("GET", "/model")[1]["input_example"][0]
+    row = service.example_row()
     name = next(iter(row))
     cases: list[tuple[Any, int]] = [
         ({k: v for k, v in row.items() if k != name}, 400),
@@ -140,7 +145,7 @@ def test_malformed_requests_get_their_status_codes(service: Service) -> None:
 
 
 def test_batches_in_both_shapes_on_one_kept_alive_connection(service: Service) -> None:
-    row = service.json("GET", "/model")[1]["input_example"][0]
+    row = service.example_row()
     names = list(row)
     records = json.dumps([row] * 1000).encode()
     split = json.dumps({"columns": names, "data": [[row[name] for name in names]] * 1000})
@@ -157,7 +162,7 @@ def test_batches_in_both_shapes_on_one_kept_alive_connection(service: Service) -
 
 
 def test_a_body_shorter_than_its_content_length_gets_400(service: Service) -> None:
-    row = service.json("GET", "/model")[1]["input_example"][0]
+    row = service.example_row()
     body = json.dumps([row] * 100).encode()
     head = (
         "POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
