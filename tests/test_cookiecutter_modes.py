@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 import yaml
@@ -21,6 +23,8 @@ def cookiecutter_cli(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
         text=True,
         check=False,
         stdin=subprocess.DEVNULL,
+        # cookiecutter leaves its rendered hooks in the temporary folder: use the session's
+        env={**os.environ, "TMPDIR": tempfile.gettempdir()},
     )
 
 
