@@ -38,6 +38,10 @@ lint: setup ## Lint and type-check the template's own code
 benchmark: setup ## Print generation and install timings
 	$(VENV)/bin/python -m tools.benchmark
 
+.PHONY: benchmark-data
+benchmark-data: setup ## The tabular pipeline on 100k and 1M rows; own CSV to served prediction
+	$(VENV)/bin/python -m tools.benchmark_data
+
 .PHONY: benchmark-serving
 benchmark-serving: setup ## Our prediction service vs `mlflow models serve`, side by side
 	$(VENV)/bin/python -m tools.benchmark_serving

@@ -19,26 +19,32 @@ from pathlib import Path
 ANSWERS_JSON = r'''{{ cookiecutter | tojson }}'''  # fmt: skip
 
 LICENSES_DIR = "licenses"
-SKELETON_DIR = ".pipeline-skeleton"
+PIPELINES_DIR = ".pipelines"
 INITIAL_COMMIT_MESSAGE = "Initial commit from the MLOps project template"
 
 # The package folder in OPTION_PATHS; filled in from the answers.
 PACKAGE_DIR = "src/{package_name}"
 
-# The example pipeline's data modules, each with a test module of the same name.
-EXAMPLE_MODULES = ("simulate", "align", "features", "split", "schemas")
+# The tabular pipeline's own data modules, each with a test module of the same name.
+TABULAR_MODULES = ("cleaning",)
 
 # Files that belong to one option value, removed when another value is chosen.
 # Paths are relative to the project root; {package_name} is filled in.
 OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "ci": {"github": (".github",)},
-    "include_example_pipeline": {
-        "yes": (
-            "conf/data/wearables.yaml",
-            *(f"{PACKAGE_DIR}/data/{name}.py" for name in EXAMPLE_MODULES),
-            *(f"tests/test_{name}.py" for name in EXAMPLE_MODULES),
-            "notebooks/01-explore-activity.ipynb",
-        )
+    "pipeline": {
+        "tabular": (
+            *(f"{PACKAGE_DIR}/data/{name}.py" for name in TABULAR_MODULES),
+            *(f"tests/test_{name}.py" for name in TABULAR_MODULES),
+        ),
+        # Reading a configured source, and the example table: the skeleton's pipeline uses both.
+        "tabular|skeleton": (
+            f"{PACKAGE_DIR}/data/sources.py",
+            "tests/test_sources.py",
+            "tests/test_data_stages.py",
+            "conf/data/churn.yaml",
+            "data/sources/churn.csv",
+        ),
     },
     "serving": {
         "flask": (
@@ -60,22 +66,30 @@ OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
 
 
 def unselected_paths(answers: Mapping[str, object]) -> list[str]:
-    """Return the paths that belong to option values the answers did not select."""
+    """Return the paths that belong to option values the answers did not select.
+
+    A key such as ``"tabular|skeleton"`` keeps its paths for either value.
+    """
     return [
         path.format(package_name=answers.get("package_name"))
         for option, by_value in OPTION_PATHS.items()
-        for value, paths in by_value.items()
-        if answers.get(option) != value
+        for values, paths in by_value.items()
+        if answers.get(option) not in values.split("|")
         for path in paths
     ]
 
 
-def apply_pipeline_skeleton(root: Path, answers: Mapping[str, object]) -> None:
-    """Without the example pipeline, lay the pass-through stage skeleton over it."""
-    skeleton = root / SKELETON_DIR
-    if answers.get("include_example_pipeline") == "no":
-        shutil.copytree(skeleton, root, dirs_exist_ok=True)
-    shutil.rmtree(skeleton)
+def apply_pipeline(root: Path, answers: Mapping[str, object]) -> None:
+    """Lay the chosen pipeline's own files (``.pipelines/<pipeline>/``) over the project.
+
+    The tabular pipeline is the project as rendered; the others replace some of
+    its stages and add modules, configuration and tests of their own.
+    """
+    pipelines = root / PIPELINES_DIR
+    chosen = pipelines / str(answers.get("pipeline"))
+    if chosen.is_dir():
+        shutil.copytree(chosen, root, dirs_exist_ok=True)
+    shutil.rmtree(pipelines)
 
 
 def remove_paths(root: Path, paths: list[str]) -> None:
@@ -146,7 +160,7 @@ def next_steps(root: Path, git_status: str) -> str:
 def main(root: Path, answers: Mapping[str, object]) -> int:
     """Finish the project in ``root`` according to ``answers``."""
     remove_paths(root, unselected_paths(answers))
-    apply_pipeline_skeleton(root, answers)
+    apply_pipeline(root, answers)
     install_license(root, str(answers["license"]))
     print(next_steps(root, init_git(root)))
     return 0

@@ -129,7 +129,7 @@ EXAMPLES: dict[str, str] = {
     "s3_endpoint_url": "http://127.0.0.1:9000",
     "mlflow_tracking_uri": "sqlite:///mlflow.db",
     "package_index_url": "https://pypi.example.com/simple/",
-    "include_example_pipeline": "yes",
+    "pipeline": "tabular",
     "serving": "flask",
     "ci": "github",
 }
@@ -391,14 +391,17 @@ def validate_license(value: str) -> list[Problem]:
     return _problems("license", value, license_rules, [])
 
 
-def include_example_pipeline_rules(value: str) -> list[str]:
-    """Rules for ``include_example_pipeline``: yes or no."""
-    return _choice_rules(value, ("yes", "no"))
+PIPELINES = ("tabular", "wearables", "skeleton")
 
 
-def validate_include_example_pipeline(value: str) -> list[Problem]:
-    """Check ``include_example_pipeline``."""
-    return _problems("include_example_pipeline", value, include_example_pipeline_rules, [])
+def pipeline_rules(value: str) -> list[str]:
+    """Rules for ``pipeline``: one of the pipelines the template ships."""
+    return _choice_rules(value, PIPELINES)
+
+
+def validate_pipeline(value: str) -> list[Problem]:
+    """Check ``pipeline``."""
+    return _problems("pipeline", value, pipeline_rules, [])
 
 
 def serving_rules(value: str) -> list[str]:
@@ -622,7 +625,7 @@ VALIDATORS: dict[str, Callable[[str], list[Problem]]] = {
     "s3_endpoint_url": validate_s3_endpoint_url,
     "mlflow_tracking_uri": validate_mlflow_tracking_uri,
     "package_index_url": validate_package_index_url,
-    "include_example_pipeline": validate_include_example_pipeline,
+    "pipeline": validate_pipeline,
     "serving": validate_serving,
     "ci": validate_ci,
 }
@@ -664,13 +667,19 @@ def report(problems: list[Problem], answers: Mapping[str, object]) -> str:
     if isinstance(repo_dir, str) and os.path.isabs(repo_dir):
         name = os.path.basename(repo_dir.rstrip("/"))
     fixes = {problem.field: problem.example for problem in problems}
-    overrides = " ".join(shlex.quote(f"{field}={example}") for field, example in fixes.items())
+    # Every answer, the bad ones replaced by their suggested fix: nothing has to be typed again.
+    kept = {
+        field: str(answers[field])
+        for field in VALIDATORS
+        if isinstance(answers.get(field), str) and field not in fixes
+    }
+    rerun = " ".join(shlex.quote(f"{field}={value}") for field, value in {**kept, **fixes}.items())
     replay_file = f"~/.cookiecutter_replay/{name}.json"
     lines += [
         "",
-        "Nothing was generated. Run cookiecutter again with corrected answers, either on the",
-        "command line (the other questions are asked again; add --no-input to keep defaults):",
-        f"  cookiecutter {shlex.quote(template)} {overrides}",
+        "Nothing was generated. Run cookiecutter again with every other answer kept and the",
+        "suggested fixes (edit them first if they are not what you want):",
+        f"  cookiecutter --no-input {shlex.quote(template)} {rerun}",
         f"or fix them in the saved answers ({replay_file} unless your cookiecutter",
         "config sets replay_dir) and replay that file:",
         f"  cookiecutter --replay-file {replay_file} {shlex.quote(template)}",

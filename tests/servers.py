@@ -10,7 +10,15 @@ from the operating system and writes its log to a file the failure message shows
 from __future__ import annotations
 
 import hashlib
+import os
+import pwd
+import shlex
+import shutil
+import socket
+import subprocess
 import sys
+import tempfile
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
@@ -86,3 +94,107 @@ def tree_hashes(root: Path, paths: Sequence[str]) -> dict[str, str]:
                 relative = str(path.relative_to(root))
                 hashes[relative] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
+
+
+@dataclass
+class PostgresServer:
+    """A PostgreSQL server of its own (a fresh cluster) on 127.0.0.1."""
+
+    server: Server
+    port: int
+    user: str
+    data: Path
+
+    def url(self, database: str = "postgres") -> str:
+        """A SQLAlchemy URL of ``database`` (trust authentication: no password)."""
+        return f"postgresql+psycopg://{self.user}@127.0.0.1:{self.port}/{database}"
+
+    def psql(self, sql: str) -> str:
+        """Run ``sql`` with psql and return its output."""
+        result = subprocess.run(
+            [
+                _postgres_bin("psql"),
+                "-h",
+                "127.0.0.1",
+                "-p",
+                str(self.port),
+                "-U",
+                self.user,
+                "-d",
+                "postgres",
+                "-v",
+                "ON_ERROR_STOP=1",
+                "-c",
+                sql,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        return result.stdout
+
+    def stop(self) -> None:
+        """Stop the server by process id and delete its cluster."""
+        self.server.stop()
+        shutil.rmtree(self.data, ignore_errors=True)
+
+
+def _postgres_bin(name: str) -> str:
+    """A PostgreSQL program: on PATH, or in Debian's versioned folder."""
+    found = shutil.which(name) or next(
+        (str(path) for path in sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"))), None
+    )
+    if found is None:
+        raise RuntimeError(f"{name} not found: install PostgreSQL (tools/system-deps.sh)")
+    return found
+
+
+def start_postgres(folder: Path) -> PostgresServer:
+    """initdb a fresh cluster and start it on a free port of 127.0.0.1; its log goes to ``folder``.
+
+    PostgreSQL refuses to run as root: as root, the cluster belongs to the
+    ``postgres`` user of Debian's package, lives in a folder of /tmp that user can
+    reach (the test's own folders are private to root), and the server runs as it.
+    """
+    as_user: list[str] = []
+    user = pwd.getpwuid(os.getuid()).pw_name
+    if os.geteuid() == 0:
+        user = "postgres"
+        as_user = ["runuser", "-u", user, "--"]
+    data = Path(tempfile.mkdtemp(prefix="pgdata-", dir="/tmp" if as_user else folder))
+    if as_user:
+        shutil.chown(data, user, user)
+    subprocess.run(
+        [*as_user, _postgres_bin("initdb"), "-D", str(data), "-U", user, "--auth=trust"],
+        capture_output=True,
+        check=True,
+    )
+    port = free_port()
+    options = f"-c listen_addresses=127.0.0.1 -p {port} -k {data}"
+    command = [*as_user, _postgres_bin("postgres"), "-D", str(data), *shlex.split(options)]
+    server = _start_until(command, folder / "postgres.log", port)
+    return PostgresServer(server, port, user, data)
+
+
+def _start_until(command: list[str], log: Path, port: int) -> Server:
+    """Start ``command`` and wait until something accepts connections on ``port``."""
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            start_new_session=True,
+        )
+    server = Server("postgres", process, log)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"postgres exited with {process.returncode}:\n{server.output()}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return server
+        except OSError:
+            time.sleep(0.2)
+    server.stop()
+    raise RuntimeError(f"postgres not ready on port {port}:\n{server.output()}")

@@ -66,7 +66,7 @@ BAD_ANSWERS: list[tuple[dict[str, str], str, str]] = [
 BAD_CHOICES = [
     ("python_version", "3.9"),
     ("license", "GPL-3.0"),
-    ("include_example_pipeline", "maybe"),
+    ("pipeline", "maybe"),
     ("serving", "fastapi"),
     ("ci", "gitlab"),
 ]
@@ -107,7 +107,7 @@ def test_bad_answer_stops_generation(
     assert HEADER in err
     problem_lines = [line.strip() for line in err.splitlines() if line.strip().startswith("- ")]
     assert any(line.startswith(f"- {field}: ") and rule in line for line in problem_lines), err
-    assert f"cookiecutter {REPO_ROOT} " in err  # how to re-run with corrected answers
+    assert f"cookiecutter --no-input {REPO_ROOT} " in err  # how to re-run, answers kept
     assert [path.name for path in (tmp_path / "cookies").iterdir()] == ["bake00"]
     assert output_entries(tmp_path) == []
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shlex
 import subprocess
 import sys
 import tempfile
@@ -114,3 +115,24 @@ def test_replay_regenerates_the_same_project(tmp_path: Path) -> None:
     assert snapshot(tmp_path / "again" / "sleep-staging") == snapshot(
         tmp_path / "first" / "sleep-staging"
     )
+
+
+def test_the_rerun_command_of_a_rejected_answer_keeps_every_other_answer(tmp_path: Path) -> None:
+    config = user_config(tmp_path, {})
+    answers = ["author_name=Ada Lovelace", "pipeline=skeleton", "aws_region=europe"]
+
+    rejected = cookiecutter_cli(
+        "--no-input", "--config-file", str(config), str(TEMPLATE_DIR), *answers, cwd=tmp_path
+    )
+    assert rejected.returncode != 0
+    (command,) = [
+        line for line in rejected.stderr.splitlines() if "cookiecutter --no-input" in line
+    ]
+    arguments = shlex.split(command.strip())[1:]  # the command line, without `cookiecutter`
+    rerun = cookiecutter_cli("--config-file", str(config), *arguments, cwd=tmp_path)
+
+    assert rerun.returncode == 0, rerun.stderr
+    project = tmp_path / "my-ml-project"
+    assert 'name = "Ada Lovelace"' in (project / "pyproject.toml").read_text()
+    assert (project / "src/my_ml_project/stages/align.py").read_text().count("Skeleton") == 1
+    assert 'region: "eu-west-1"' in (project / "metadata.yaml").read_text()

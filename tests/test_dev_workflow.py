@@ -9,6 +9,7 @@ import tomllib
 from pathlib import Path
 from typing import Any
 
+import pytest
 import yaml
 
 from tests.conftest import Bake
@@ -26,7 +27,8 @@ HOOK_TOOL_PACKAGES = {
     "detect-secrets-hook": "detect-secrets",
     "dvc": "dvc",
 }
-NOTEBOOK = "notebooks/01-explore-activity.ipynb"
+NOTEBOOK = "notebooks/01-explore-data.ipynb"
+EXAMPLE_NOTEBOOK = "notebooks/01-explore-activity.ipynb"
 
 
 def load_yaml(path: Path) -> Any:
@@ -112,23 +114,25 @@ def test_ci_runs_every_check_and_reports_metrics_on_pull_requests(bake: Bake) ->
     }
 
 
-def test_example_notebook_imports_the_package_and_has_no_outputs(bake: Bake) -> None:
-    project = bake({"project_name": "Gait Lab"})
+@pytest.mark.parametrize("pipeline", ["tabular", "wearables", "skeleton"])
+def test_notebooks_import_the_package_and_have_no_outputs(bake: Bake, pipeline: str) -> None:
+    project = bake({"project_name": "Gait Lab", "pipeline": pipeline})
+    notebooks = [NOTEBOOK, *([EXAMPLE_NOTEBOOK] if pipeline == "wearables" else [])]
 
-    notebook = json.loads((project / NOTEBOOK).read_text(encoding="utf-8"))
+    for name in notebooks:
+        notebook = json.loads((project / name).read_text(encoding="utf-8"))
+        code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
+        assert code
+        assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
+        source = "".join(line for cell in code for line in cell["source"])
+        assert "from gait_lab import inference" in source
+        assert "inference.load_model(" in source
 
-    code = [cell for cell in notebook["cells"] if cell["cell_type"] == "code"]
-    assert code
-    assert all(cell["outputs"] == [] and cell["execution_count"] is None for cell in code)
-    source = "".join(line for cell in code for line in cell["source"])
-    assert "from gait_lab import inference" in source
-    assert "inference.load_model(" in source
 
+def test_only_the_wearables_example_has_the_activity_notebook(bake: Bake) -> None:
+    project = bake({"pipeline": "tabular"})
 
-def test_without_the_example_pipeline_there_is_no_example_notebook(bake: Bake) -> None:
-    project = bake({"include_example_pipeline": "no"})
-
-    assert not (project / NOTEBOOK).exists()
+    assert not (project / EXAMPLE_NOTEBOOK).exists()
     assert (project / "notebooks" / "README.md").is_file()
 
 

@@ -39,7 +39,7 @@ NO_NETWORK = {
 }
 SECRET_FILE = "credentials.yaml"
 SECRET_TEXT = "aws_secret_access_key: wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"
-EXAMPLE_NOTEBOOK = "notebooks/01-explore-activity.ipynb"
+EXAMPLE_NOTEBOOK = "notebooks/01-explore-data.ipynb"
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,9 @@
-"""Slow tier: bake, `poetry install`, and run the generated project's own commands."""
+"""Slow tier: bake, `poetry install`, and run the generated project's own commands.
+
+One project per pipeline: the default (tabular), the wearables example, and the
+skeleton (with answers that exercise quoting, another licence and no CI). Each
+runs its own tests, lint, pipeline, notebooks, and serves a prediction.
+"""
 
 from __future__ import annotations
 
@@ -11,13 +16,14 @@ import pytest
 
 from tests.checks import bake_for_e2e
 from tools.project import make, run
+from tools.servers import serve_and_predict
 
 pytestmark = pytest.mark.e2e
 
-# A second project whose answers exercise quoting, another licence, no CI, and the
+# A project whose answers exercise quoting, another licence, no CI, and the
 # pass-through pipeline skeleton instead of the example.
 AWKWARD_ANSWERS = {
-    "include_example_pipeline": "no",
+    "pipeline": "skeleton",
     "project_name": 'Zoë\'s "Sleep" Lab',
     "author_name": "Zoë O'Brien-Šimić",
     "description": "Stages \"sleep\" from O'Neil's wearables \\ naïvely — fast 😀",
@@ -43,7 +49,15 @@ def awkward_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     yield installed_project(tmp_path_factory.mktemp("awkward"), AWKWARD_ANSWERS)
 
 
-@pytest.mark.parametrize("project_fixture", ["default_project", "awkward_project"])
+@pytest.fixture(scope="module")
+def wearables_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    yield installed_project(tmp_path_factory.mktemp("wearables"), {"pipeline": "wearables"})
+
+
+PROJECTS = ["default_project", "wearables_project", "awkward_project"]
+
+
+@pytest.mark.parametrize("project_fixture", PROJECTS)
 def test_generated_tests_pass(project_fixture: str, request: pytest.FixtureRequest) -> None:
     project: Path = request.getfixturevalue(project_fixture)
 
@@ -53,7 +67,7 @@ def test_generated_tests_pass(project_fixture: str, request: pytest.FixtureReque
     assert " failed" not in result.stdout
 
 
-@pytest.mark.parametrize("project_fixture", ["default_project", "awkward_project"])
+@pytest.mark.parametrize("project_fixture", PROJECTS)
 def test_generated_code_is_ruff_and_mypy_clean(
     project_fixture: str, request: pytest.FixtureRequest
 ) -> None:
@@ -65,7 +79,7 @@ def test_generated_code_is_ruff_and_mypy_clean(
     assert "Success: no issues found" in result.stdout
 
 
-@pytest.mark.parametrize("project_fixture", ["default_project", "awkward_project"])
+@pytest.mark.parametrize("project_fixture", PROJECTS)
 def test_pyproject_is_valid_for_poetry(
     project_fixture: str, request: pytest.FixtureRequest
 ) -> None:
@@ -112,10 +126,25 @@ def test_make_help_lists_the_commands(default_project: Path) -> None:
         assert target in result.stdout
 
 
-def test_skeleton_pipeline_runs_without_data(awkward_project: Path) -> None:
-    make(awkward_project, "pipeline")
+@pytest.mark.parametrize(
+    ("project_fixture", "classes"),
+    [("wearables_project", {"sitting", "walking", "running"}), ("awkward_project", {"yes", "no"})],
+)
+def test_pipeline_notebooks_and_service(
+    project_fixture: str, classes: set[str], request: pytest.FixtureRequest
+) -> None:
+    project: Path = request.getfixturevalue(project_fixture)
 
-    metrics = json.loads((awkward_project / "results" / "metrics.json").read_text())
-    assert metrics == {"input_files": 0.0}
-    result = run(["poetry", "run", "dvc", "repro"], awkward_project)
-    assert "Data and pipelines are up to date." in result.stdout
+    make(project, "pipeline", timeout=1800)
+
+    metrics = json.loads((project / "results" / "metrics.json").read_text())
+    assert 0.5 < metrics["f1_macro"] < 0.95  # informative: the classes overlap
+    assert (
+        "Data and pipelines are up to date."
+        in run(["poetry", "run", "dvc", "repro"], project).stdout
+    )
+    notebooks = run(["poetry", "run", "pytest", "--nbmake", "notebooks/"], project)
+    assert " passed" in notebooks.stdout
+    answer = serve_and_predict(project)
+    assert answer["predictions"][0] in classes
+    assert answer["model"]["version"] == "1"

@@ -37,7 +37,7 @@ pytestmark = pytest.mark.e2e
 
 BUCKET = "team-mlflow"
 PREFIX = "wearables"
-MODEL_NAME = "my-ml-project"
+MODEL_NAME = "my-ml-project-churn"  # <project>-<dataset>: the example dataset's model
 USER = "alice"
 PASSWORD = "correct-horse-battery-staple"
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -237,5 +237,5 @@ def test_pipeline_tracks_and_registers_its_model_on_the_server(
         for item in page.get("Contents", [])
     ]
     logged = {Path(key).name for key in keys if "/models/" in key}  # the logged model's files
-    (weights,) = (project / f"models/{MODEL_NAME}/model").glob("model.*")  # e.g. model.skops
+    (weights,) = (project / "models/churn/model").glob("model.*")  # e.g. model.skops
     assert {"MLmodel", weights.name} <= logged, keys

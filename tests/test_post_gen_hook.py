@@ -26,12 +26,18 @@ def project(tmp_path: Path) -> Path:
     for name in ("MIT", "Apache-2.0", "BSD-3-Clause", "Proprietary"):
         (root / "licenses" / name).write_text(f"{name} text\n")
     (root / "README.md").write_text("# Demo\n")
-    (root / "dvc.yaml").write_text("example pipeline\n")
-    (root / ".pipeline-skeleton").mkdir()
-    (root / ".pipeline-skeleton" / "dvc.yaml").write_text("skeleton pipeline\n")
+    (root / "dvc.yaml").write_text("tabular pipeline\n")
+    (root / "src" / "demo" / "stages").mkdir(parents=True)
+    (root / "src" / "demo" / "stages" / "align.py").write_text("tabular align\n")
+    for pipeline in ("wearables", "skeleton"):
+        stages = root / ".pipelines" / pipeline / "src" / "demo" / "stages"
+        stages.mkdir(parents=True)
+        (stages / "align.py").write_text(f"{pipeline} align\n")
+    (root / ".pipelines" / "wearables" / "src" / "demo" / "data").mkdir()
+    (root / ".pipelines" / "wearables" / "src" / "demo" / "data" / "simulate.py").touch()
     (root / "src" / "demo" / "data").mkdir(parents=True)
-    (root / "src" / "demo" / "data" / "simulate.py").write_text("")
-    (root / "src" / "demo" / "data" / "io.py").write_text("")
+    for module in ("cleaning", "sources", "io"):
+        (root / "src" / "demo" / "data" / f"{module}.py").write_text("")
     return root
 
 
@@ -109,7 +115,7 @@ def test_without_git_the_user_is_told_to_init_later(
 def test_main_finishes_the_project_and_prints_next_steps(
     hook: ModuleType, project: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    answers = {"ci": "none", "license": "MIT", "include_example_pipeline": "yes"}
+    answers = {"ci": "none", "license": "MIT", "pipeline": "tabular"}
     assert hook.main(project, answers) == 0
 
     printed = capsys.readouterr().out
@@ -129,26 +135,30 @@ def test_identity_from_environment_variables_is_enough(
     assert "first commit" in hook.init_git(project)
 
 
-def test_without_the_example_its_modules_go_and_the_skeleton_is_laid(
-    hook: ModuleType, project: Path
+@pytest.mark.parametrize("pipeline", ["wearables", "skeleton"])
+def test_a_pipeline_lays_its_own_files_over_the_tabular_ones(
+    hook: ModuleType, project: Path, pipeline: str
 ) -> None:
-    answers = {"include_example_pipeline": "no", "package_name": "demo"}
+    answers = {"pipeline": pipeline, "package_name": "demo"}
 
     hook.remove_paths(project, hook.unselected_paths(answers))
-    hook.apply_pipeline_skeleton(project, answers)
+    hook.apply_pipeline(project, answers)
 
-    assert (project / "dvc.yaml").read_text() == "skeleton pipeline\n"
+    assert (project / "src/demo/stages/align.py").read_text() == f"{pipeline} align\n"
+    assert (project / "src/demo/data/simulate.py").exists() == (pipeline == "wearables")
+    assert not (project / "src/demo/data/cleaning.py").exists()
+    assert (project / "src/demo/data/sources.py").exists() == (pipeline == "skeleton")
+    assert not (project / ".pipelines").exists()
+
+
+def test_the_tabular_pipeline_is_the_project_as_rendered(hook: ModuleType, project: Path) -> None:
+    answers = {"pipeline": "tabular", "package_name": "demo"}
+
+    hook.remove_paths(project, hook.unselected_paths(answers))
+    hook.apply_pipeline(project, answers)
+
+    assert (project / "src/demo/stages/align.py").read_text() == "tabular align\n"
+    assert (project / "src/demo/data/cleaning.py").exists()
+    assert (project / "src/demo/data/sources.py").exists()
     assert not (project / "src/demo/data/simulate.py").exists()
-    assert (project / "src/demo/data/io.py").exists()
-    assert not (project / ".pipeline-skeleton").exists()
-
-
-def test_with_the_example_the_skeleton_is_dropped(hook: ModuleType, project: Path) -> None:
-    answers = {"include_example_pipeline": "yes", "package_name": "demo"}
-
-    hook.remove_paths(project, hook.unselected_paths(answers))
-    hook.apply_pipeline_skeleton(project, answers)
-
-    assert (project / "dvc.yaml").read_text() == "example pipeline\n"
-    assert (project / "src/demo/data/simulate.py").exists()
-    assert not (project / ".pipeline-skeleton").exists()
+    assert not (project / ".pipelines").exists()

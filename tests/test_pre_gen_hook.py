@@ -7,6 +7,7 @@ tests call its validators directly; tests/test_bad_answers.py bakes the template
 import importlib.util
 import json
 import keyword
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -53,7 +54,7 @@ def valid_answers() -> dict[str, str]:
         "s3_endpoint_url": "",
         "mlflow_tracking_uri": "sqlite:///mlflow.db",
         "package_index_url": "",
-        "include_example_pipeline": "yes",
+        "pipeline": "tabular",
         "serving": "flask",
         "ci": "github",
     }
@@ -132,7 +133,7 @@ AWKWARD_VALID = [
     ("mlflow_tracking_uri", "databricks://my-profile"),
     ("package_index_url", "https://pypi.example.com/simple/"),
     ("package_index_url", "http://10.0.0.5:8080/simple"),
-    ("include_example_pipeline", "no"),
+    ("pipeline", "skeleton"),
     ("serving", "none"),
     ("ci", "none"),
 ]
@@ -244,7 +245,7 @@ INVALID = [
     ("package_index_url", "not a url", "whitespace"),
     ("package_index_url", "pypi.example.com/simple", "http:// or https://"),
     ("package_index_url", "https://", "host name"),
-    ("include_example_pipeline", "maybe", "yes, no"),
+    ("pipeline", "maybe", "tabular, wearables, skeleton"),
     ("serving", "fastapi", "flask, none"),
     ("ci", "gitlab", "github, none"),
 ]
@@ -405,7 +406,13 @@ def test_main_reports_every_problem_and_how_to_rerun(
         line.strip().startswith("- project_slug: 'My Proj' is not allowed.") for line in lines
     )
     assert any(line.strip().startswith("- s3_bucket: 'ab' is not allowed.") for line in lines)
-    assert "cookiecutter gh:acme/mlops-template project_slug=my-proj s3_bucket=" in err
+    (rerun,) = [line for line in lines if "cookiecutter --no-input" in line]
+    assert rerun.strip().startswith("cookiecutter --no-input gh:acme/mlops-template ")
+    for field, value in valid_answers().items():  # every other answer is kept
+        if field not in ("project_slug", "s3_bucket"):
+            assert shlex.quote(f"{field}={value}") in rerun, field
+    assert "project_slug=my-proj" in rerun
+    assert "s3_bucket=" in rerun and "s3_bucket=ab " not in f"{rerun} "
     assert "--replay-file ~/.cookiecutter_replay/mlops-template.json" in err
 
 

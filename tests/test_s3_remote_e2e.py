@@ -105,7 +105,7 @@ def test_readers_pull_but_cannot_push_and_writers_cannot_delete(
 ) -> None:
     reader = iam_user(moto, project, "readers")
     writer = iam_user(moto, project, "writers")
-    new_file = project / "data/raw" / project.name / "added-by-hand.txt"
+    new_file = project / "data/raw/churn/added-by-hand.txt"  # the example dataset's snapshot
     moto.client().put_object(Bucket=BUCKET, Key="another-project/notes.txt", Body=b"theirs")
     moto.enforce_iam()
     try:

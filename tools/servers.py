@@ -8,6 +8,7 @@ output to a log file that failure messages show.
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import signal
 import socket
@@ -19,6 +20,9 @@ import urllib.request
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+from tools.project import project_env
 
 HOST = "127.0.0.1"
 
@@ -133,3 +137,33 @@ def start(
         time.sleep(0.3)
     server.stop()
     raise RuntimeError(f"{name} not ready at {ready_url} within {timeout} s:\n{server.output()}")
+
+
+def serve_and_predict(project: Path, row: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Start `make serve`, post the model card's input example (``row`` merged in), stop.
+
+    Returns the service's answer.
+    """
+    port = free_port()
+    server = start(
+        "service",
+        ["make", "--no-print-directory", "serve"],
+        project / "serve.log",
+        ready_url=f"http://{HOST}:{port}/ready",
+        env=project_env({"PORT": str(port), "HOST": HOST, "WORKERS": "1"}),
+        cwd=project,
+        timeout=300,
+    )
+    try:
+        with urllib.request.urlopen(f"http://{HOST}:{port}/model", timeout=30) as response:
+            example = json.load(response)["input_example"][0]
+        request = urllib.request.Request(
+            f"http://{HOST}:{port}/predict",
+            data=json.dumps({**example, **(row or {})}).encode(),
+            headers={"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=30) as response:
+            answer: dict[str, Any] = json.load(response)
+    finally:
+        server.stop()
+    return answer

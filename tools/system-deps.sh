@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # System programs the end-to-end tests run besides Python packages: nginx and openssl
-# (the team MLflow server behind nginx), git and make. Installed with apt-get when
+# (the team MLflow server behind nginx), PostgreSQL (a query source of a team's own
+# data), git and make. Installed with apt-get when
 # missing and running as root; otherwise the command to run is printed.
 set -euo pipefail
 
@@ -9,6 +10,8 @@ command -v git >/dev/null 2>&1 || missing+=(git)
 command -v make >/dev/null 2>&1 || missing+=(make)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
+compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 \
+    || missing+=(postgresql)
 ((${#missing[@]})) || exit 0
 
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

@@ -1,4 +1,4 @@
-"""The project's tests (a package, so tests can share small helpers such as ``sample_model``).
+"""The project's tests (a package, so tests can share small helpers such as ``champion``).
 
 Tests never reach for the network: MLflow's usage telemetry, which looks up a host
 from every process that imports MLflow, is off unless the environment turns it on.

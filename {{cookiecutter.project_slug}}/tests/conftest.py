@@ -1,25 +1,50 @@
-"""Fixtures that keep every test's global state (Hydra, MLflow, cwd) to itself."""
+"""Fixtures: each test's own global state (Hydra, MLflow, cwd), and the configured data.
+
+The tests follow the configuration: ``configured_table`` is a sample of the
+dataset ``conf/config.yaml`` selects, and ``trained_project`` runs the pipeline's
+modelling stages on it once per session, so the same tests check any table the
+project is pointed at, classification or regression.
+"""
 
 from __future__ import annotations
 
 import shutil
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import mlflow
 import pandas as pd
 import pytest
 from hydra.core.global_hydra import GlobalHydra
 from mlflow import MlflowClient
-from mlflow.models import infer_signature
-from skops.io import dumps, get_untrusted_types
 
-from {{ cookiecutter.package_name }}.metadata import METADATA_FILE, STAGES, load_metadata
+from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.data.dataset import DatasetConfig, dataset_config
+from {{ cookiecutter.package_name }}.data.experiment import (
+    TEST_FILE,
+    TRAIN_FILE,
+    ExperimentData,
+)
+from {{ cookiecutter.package_name }}.data.tables import TABLE_FILE
+from {{ cookiecutter.package_name }}.metadata import (
+    METADATA_FILE,
+    STAGES,
+    Metadata,
+    load_metadata,
+)
+from {{ cookiecutter.package_name }}.stages.align import align
+from {{ cookiecutter.package_name }}.stages.build_experiment import build_experiment
+from {{ cookiecutter.package_name }}.stages.evaluate import evaluate
+from {{ cookiecutter.package_name }}.stages.ingest import ingest
+from {{ cookiecutter.package_name }}.stages.process import process
+from {{ cookiecutter.package_name }}.stages.train import train
 
-from .sample_model import FEATURES, fit_sample_model
+from .sample_settings import DATA_STAGE_OVERRIDES
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
+SAMPLE_ROWS = 1000  # at most this many rows of the configured table
+TRAIN_OVERRIDES = ["train.cv_folds=2"]
 
 
 @pytest.fixture(autouse=True)
@@ -30,29 +55,37 @@ def fresh_hydra() -> Iterator[None]:
     GlobalHydra.instance().clear()
 
 
+def make_scratch_project(root: Path) -> Metadata:
+    """A copy of the project's metadata and configuration, with empty data folders.
+
+    ``data/sources`` links to the project's own, so a configured source is found there.
+    """
+    root.mkdir(parents=True)
+    shutil.copyfile(PROJECT_ROOT / METADATA_FILE, root / METADATA_FILE)
+    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
+    metadata = load_metadata(root / METADATA_FILE)
+    for stage in STAGES:
+        metadata.stage_dir(stage).mkdir(parents=True)
+    if (PROJECT_ROOT / "data" / "sources").is_dir():
+        (root / "data" / "sources").symlink_to(PROJECT_ROOT / "data" / "sources")
+    return metadata
+
+
+@pytest.fixture
+def scratch_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A scratch copy of the project (see ``make_scratch_project``); the test runs inside it."""
+    root = tmp_path / "project"
+    make_scratch_project(root)
+    monkeypatch.chdir(root)
+    return root
+
+
 @pytest.fixture(scope="session")
 def migrated_tracking_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """An empty MLflow SQLite store, created (and migrated) once per test session."""
     path = tmp_path_factory.mktemp("mlflow") / "empty.db"
     MlflowClient(f"sqlite:///{path}").search_experiments()
     return path
-
-
-@pytest.fixture
-def scratch_project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A copy of the project's metadata and configuration, with empty data folders.
-
-    The test runs inside it, so stages read and write there, never in the real project.
-    """
-    root = tmp_path / "project"
-    root.mkdir()
-    shutil.copyfile(PROJECT_ROOT / METADATA_FILE, root / METADATA_FILE)
-    shutil.copytree(PROJECT_ROOT / "conf", root / "conf")
-    metadata = load_metadata(root / METADATA_FILE)
-    for stage in STAGES:
-        metadata.stage_dir(stage).mkdir(parents=True)
-    monkeypatch.chdir(root)
-    return root
 
 
 def use_tracking_store(source: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
@@ -79,58 +112,114 @@ def tracking_uri(
         mlflow.end_run()
 
 
-RegisterModel = Callable[[Any, pd.DataFrame], str]
+def source_overrides(source: object) -> list[str]:
+    """A file or glob source made absolute, so a scratch project reads the project's files."""
+    if (
+        isinstance(source, str)
+        and not source.startswith("s3://")
+        and not Path(source).is_absolute()
+    ):
+        return [f"data.source={PROJECT_ROOT / source}"]
+    return []
 
 
-def register(model: Any, features: pd.DataFrame, name: str) -> None:
-    """Log ``model`` in a new run and register it as ``name``, version 1, alias ``champion``."""
-    with mlflow.start_run():
-        mlflow.sklearn.log_model(
-            model,
-            name="model",
-            signature=infer_signature(features, model.predict(features)),
-            input_example=features.head(2),
-            registered_model_name=name,
-            pip_requirements=["scikit-learn"],  # skips MLflow's slow requirement inference
-            skops_trusted_types=get_untrusted_types(data=dumps(model)),
-        )
-    MlflowClient().set_registered_model_alias(name, "champion", "1")
+def run_data_stages(root: Path) -> DatasetConfig:
+    """Run ingest, align and process on the configured source, in the project at ``root``.
+
+    The scratch project's working directory must be ``root``; the source is the
+    project's own (a relative path made absolute), with ``DATA_STAGE_OVERRIDES``.
+    """
+    source = compose_config(root=PROJECT_ROOT).data.source
+    config = compose_config([*source_overrides(source), *DATA_STAGE_OVERRIDES], root=root)
+    for stage in (ingest, align, process):
+        stage(config)
+    return dataset_config(config)
 
 
 @pytest.fixture
-def register_model(tracking_uri: str) -> RegisterModel:
-    """Register a fitted model as the project's model, version 1, with alias ``champion``."""
-
-    def register_as_project_model(model: Any, features: pd.DataFrame) -> str:
-        name = load_metadata().tracking.registered_model_name
-        register(model, features, name)
-        return name
-
-    return register_as_project_model
+def staged(scratch_project: Path) -> tuple[DatasetConfig, Metadata]:
+    """The configured dataset after ingest, align and process in the scratch project."""
+    return run_data_stages(scratch_project), load_metadata()
 
 
 @pytest.fixture(scope="session")
-def sample_model_store(
-    migrated_tracking_store: Path, tmp_path_factory: pytest.TempPathFactory
-) -> Path:
-    """A store whose project model (version 1, alias ``champion``) is the sample classifier.
+def configured_table(tmp_path_factory: pytest.TempPathFactory) -> pd.DataFrame:
+    """A sample of the configured dataset's processed table (what ``process`` writes).
 
-    Registering takes a while, so it happens once per session; each test that needs the
-    model gets its own copy of the database, and reads the model's files from here.
+    The project's own processed table when the pipeline has made it; otherwise the
+    data stages run on the configured source in a scratch project.
     """
-    folder = tmp_path_factory.mktemp("sample-model")
-    name = load_metadata(PROJECT_ROOT / METADATA_FILE).tracking.registered_model_name
+    name = dataset_config(compose_config(root=PROJECT_ROOT)).name
+    processed = load_metadata(PROJECT_ROOT / METADATA_FILE).stage_dir("processed") / name
+    if not (processed / TABLE_FILE).is_file():
+        root = tmp_path_factory.mktemp("data-stages") / "project"
+        metadata = make_scratch_project(root)
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            monkeypatch.chdir(root)
+            run_data_stages(root)
+        processed = metadata.stage_dir("processed") / name
+    table = pd.read_parquet(processed / TABLE_FILE)
+    if len(table) > SAMPLE_ROWS:
+        table = table.sample(n=SAMPLE_ROWS, random_state=0).sort_index()
+    return table.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class TrainedProject:
+    """The modelling stages' results on ``configured_table``, run once per session."""
+
+    root: Path
+    store: Path  # an MLflow SQLite store: the model registered as version 1, champion
+    model_name: str
+    experiment: ExperimentData
+    train_set: pd.DataFrame
+    test_set: pd.DataFrame
+    cv_score: float
+    test_metrics: dict[str, float]
+
+    def features(self, frame: pd.DataFrame) -> pd.DataFrame:
+        """The model's input columns of an experiment table, as stored (dates as dates)."""
+        return frame[list(self.experiment.features)]
+
+
+@pytest.fixture(scope="session")
+def trained_project(
+    configured_table: pd.DataFrame,
+    migrated_tracking_store: Path,
+    tmp_path_factory: pytest.TempPathFactory,
+) -> TrainedProject:
+    """build_experiment, train and evaluate, on the configured table, in a scratch project."""
+    root = tmp_path_factory.mktemp("trained") / "project"
+    metadata = make_scratch_project(root)
     with pytest.MonkeyPatch.context() as monkeypatch:
-        monkeypatch.chdir(folder)  # the run's artifacts go below the working directory
-        use_tracking_store(migrated_tracking_store, folder, monkeypatch)
-        register(fit_sample_model(), FEATURES, name)
-    return folder / "mlflow.db"
+        monkeypatch.chdir(root)  # the run's artifacts go below the working directory
+        use_tracking_store(migrated_tracking_store, root, monkeypatch)
+        config = compose_config(TRAIN_OVERRIDES, root=root)
+        name = dataset_config(config).name
+        (metadata.stage_dir("processed") / name).mkdir(parents=True)
+        configured_table.to_parquet(metadata.stage_dir("processed") / name / TABLE_FILE)
+        build_experiment(config)
+        cv_score = train(config)
+        results = evaluate(config)
+        while mlflow.active_run():
+            mlflow.end_run()
+    folder = metadata.stage_dir("experiment") / name
+    return TrainedProject(
+        root=root,
+        store=root / "mlflow.db",
+        model_name=metadata.registered_model_name(name),
+        experiment=ExperimentData.read(folder),
+        train_set=pd.read_parquet(folder / TRAIN_FILE),
+        test_set=pd.read_parquet(folder / TEST_FILE),
+        cv_score=cv_score,
+        test_metrics=results,
+    )
 
 
 @pytest.fixture
 def registered_model(
-    sample_model_store: Path, scratch_project: Path, monkeypatch: pytest.MonkeyPatch
+    trained_project: TrainedProject, scratch_project: Path, monkeypatch: pytest.MonkeyPatch
 ) -> str:
-    """The project's model name, in a private store where the sample classifier is champion."""
-    use_tracking_store(sample_model_store, scratch_project, monkeypatch)
-    return load_metadata().tracking.registered_model_name
+    """The configured dataset's model name, in a private copy of the trained project's store."""
+    use_tracking_store(trained_project.store, scratch_project, monkeypatch)
+    return trained_project.model_name

@@ -6,15 +6,15 @@ from typing import Any
 import pytest
 import yaml
 from hydra import compose, initialize_config_dir
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import OmegaConf
 
 from {{ cookiecutter.package_name }}.config import (
     CONFIG_NAME,
     PARAMS_FILE,
-    compose_config,
     write_params,
 )
-from {{ cookiecutter.package_name }}.modeling import build_estimator
+from {{ cookiecutter.package_name }}.data.experiment import ExperimentData
+from {{ cookiecutter.package_name }}.modeling import build_model
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 CONF = PROJECT_ROOT / "conf"
@@ -40,7 +40,16 @@ def dvc_pipeline() -> dict[str, Any]:
 
 def test_every_group_has_options() -> None:
     groups = {group for group, _ in OPTIONS}
-    assert {"env", "data", "model", "train", "tracking", "hparams_search", "launcher"} <= groups
+    assert {
+        "env",
+        "data",
+        "preprocessing",
+        "model",
+        "train",
+        "tracking",
+        "hparams_search",
+        "launcher",
+    } <= groups
     assert {option for group, option in OPTIONS if group == "env"} == {"dev", "staging", "prod"}
     assert len([option for group, option in OPTIONS if group == "model"]) >= 2
 
@@ -54,8 +63,12 @@ def test_every_option_composes(group: str, option: str) -> None:
     if (group, option) in HYDRA_PLUGIN_OF:
         node, plugin = HYDRA_PLUGIN_OF[group, option]
         assert plugin in config.hydra[node]._target_
-    if group == "model":
-        assert hasattr(build_estimator(config.model.estimator), "fit")
+    if group in ("model", "preprocessing"):
+        for task in ("classification", "regression"):
+            experiment = ExperimentData(
+                "any", task, "label", {"x": "numeric", "kind": "categorical"}
+            )
+            assert hasattr(build_model(config.model, config.preprocessing, experiment), "fit")
 
 
 def test_params_file_is_the_resolved_composition(scratch_project: Path) -> None:
@@ -69,11 +82,12 @@ def test_params_file_is_the_resolved_composition(scratch_project: Path) -> None:
 
 
 @pytest.mark.parametrize("stage", list(dvc_pipeline()["stages"]))
-def test_dvc_stage_parameters_exist(stage: str) -> None:
-    config: DictConfig = compose_config(root=PROJECT_ROOT)
+def test_dvc_stage_parameters_exist(stage: str, scratch_project: Path) -> None:
+    params = OmegaConf.load(write_params(root=scratch_project))
+    absent = object()
 
     for key in dvc_pipeline()["stages"][stage].get("params", []):
-        assert OmegaConf.select(config, key) is not None, f"{stage}: no parameter {key}"
+        assert OmegaConf.select(params, key, default=absent) is not absent, f"{stage}: no {key}"
 
 
 @pytest.mark.parametrize("stage", list(dvc_pipeline()["stages"]))

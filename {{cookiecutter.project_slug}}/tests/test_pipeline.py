@@ -1,72 +1,137 @@
-"""The whole pipeline, stage after stage, on a small dataset in a scratch project."""
+"""The modelling stages on the configured data: what each stage promises the next one.
+
+``trained_project`` ran build_experiment, train and evaluate on a sample of the
+configured table; these tests check the contracts between the stages, whatever the
+table, the label and the task.
+"""
 
 import json
 from pathlib import Path
 
 import mlflow
+import numpy as np
 import pandas as pd
 import pytest
 from mlflow import MlflowClient
 
 from {{ cookiecutter.package_name }}.config import compose_config
+from {{ cookiecutter.package_name }}.data.column_types import model_input
+from {{ cookiecutter.package_name }}.data.tables import TABLE_FILE
 from {{ cookiecutter.package_name }}.metadata import load_metadata
-from {{ cookiecutter.package_name }}.stages.align import align
+from {{ cookiecutter.package_name }}.modeling import DEFAULT_METRIC
 from {{ cookiecutter.package_name }}.stages.build_experiment import build_experiment
 from {{ cookiecutter.package_name }}.stages.evaluate import evaluate
-from {{ cookiecutter.package_name }}.stages.ingest import ingest
-from {{ cookiecutter.package_name }}.stages.process import process
 from {{ cookiecutter.package_name }}.stages.train import train
 
-SMALL = [
-    "data.ingest.participants=4",
-    "data.ingest.sessions_per_task=1",
-    "data.ingest.duration_s=30",
-    "data.experiment.test_fraction=0.25",
-    "model.estimator.n_estimators=20",
-    "train.cv_folds=2",
-]
+from .conftest import TRAIN_OVERRIDES, TrainedProject
+
+PLOTS = {
+    "classification": {
+        "confusion.csv",
+        "class_scores.csv",
+        "confusion_matrix.png",
+        "class_scores.png",
+    },
+    "regression": {"predictions.csv", "predicted_vs_actual.png", "residuals.png"},
+}
 
 
-@pytest.mark.usefixtures("tracking_uri")
-def test_stages_run_end_to_end_and_register_a_champion(scratch_project: Path) -> None:
-    config = compose_config(SMALL, root=scratch_project)
-    metadata = load_metadata()
+def test_the_experiment_describes_its_columns(trained_project: TrainedProject) -> None:
+    experiment = trained_project.experiment
+    columns = [*experiment.features, *experiment.keys, experiment.label]
 
-    ingest(config)
-    align(config)
-    process(config)
-    build_experiment(config)
-    cv_score = train(config)
-    results = evaluate(config)
+    for frame in (trained_project.train_set, trained_project.test_set):
+        assert list(frame.columns) == columns
+        assert frame[experiment.label].notna().all()
+    assert experiment.label not in experiment.features
+    assert experiment.rows == {
+        "train": len(trained_project.train_set),
+        "test": len(trained_project.test_set),
+    }
 
-    slug = metadata.project.slug
-    assert list((metadata.stage_dir("raw") / slug).rglob("*_accelerometer.csv"))
-    assert list((metadata.stage_dir("raw_aligned") / slug).rglob("*.parquet"))
-    experiment = metadata.stage_dir("experiment") / config.data.experiment.name
-    train_set = pd.read_parquet(experiment / "train.parquet")
-    test_set = pd.read_parquet(experiment / "test.parquet")
-    assert not set(train_set["participant"]) & set(test_set["participant"])
-    assert 0.0 <= cv_score <= 1.0
 
-    metrics = json.loads((scratch_project / "results" / "metrics.json").read_text())
-    assert metrics == results
-    assert {"accuracy", "f1_macro"} <= set(metrics)
-    for plot in ("confusion.csv", "class_scores.csv", "confusion_matrix.png", "class_scores.png"):
-        assert (scratch_project / "results" / "plots" / plot).is_file()
+def test_the_split_follows_its_strategy(trained_project: TrainedProject) -> None:
+    split = trained_project.experiment.split
+    train_set, test_set = trained_project.train_set, trained_project.test_set
 
+    if split["strategy"] == "group":
+        assert not set(train_set[split["group"]]) & set(test_set[split["group"]])
+    elif split["strategy"] == "time":
+        assert train_set[split["time"]].max() <= test_set[split["time"]].min()
+    else:
+        total = len(train_set) + len(test_set)
+        assert len(test_set) == pytest.approx(split["test_size"] * total, abs=len(PLOTS) + 1)
+
+
+def test_evaluation_writes_the_task_metrics_and_plots(trained_project: TrainedProject) -> None:
+    task = trained_project.experiment.task
+    results = trained_project.root / "results"
+
+    metrics = json.loads((results / "metrics.json").read_text())
+    assert metrics == trained_project.test_metrics
+    assert DEFAULT_METRIC[task] in metrics
+    assert {path.name for path in (results / "plots").iterdir()} == PLOTS[task]
+
+
+def test_the_champion_is_the_trained_pipeline_with_its_signature(
+    registered_model: str, trained_project: TrainedProject
+) -> None:
+    experiment = trained_project.experiment
     client = MlflowClient()
-    champion = client.get_model_version_by_alias(
-        metadata.tracking.registered_model_name, "champion"
-    )
+
+    champion = client.get_model_version_by_alias(registered_model, "champion")
     assert str(champion.version) == "1"
     assert champion.run_id is not None
     run = client.get_run(champion.run_id)
-    assert run.data.params["model.name"] == "random_forest"
-    assert run.data.metrics["test_f1_macro"] == pytest.approx(metrics["f1_macro"])
-    assert "cv_f1_macro" in run.data.metrics
+    assert run.data.tags["dataset"] == experiment.name
+    assert run.data.tags["task"] == experiment.task
+    assert f"cv_{DEFAULT_METRIC[experiment.task]}" in run.data.metrics
     assert run.inputs is not None
-    assert run.inputs.dataset_inputs[0].dataset.name == "activity-train"
-    artifacts = {item.path for item in client.list_artifacts(run.info.run_id, "plots")}
-    assert "plots/confusion_matrix.png" in artifacts
-    loaded = mlflow.pyfunc.load_model(f"models:/{metadata.tracking.registered_model_name}@champion")
-    assert len(loaded.predict(test_set.drop(columns=["task", "participant"]))) == len(test_set)
+    assert run.inputs.dataset_inputs[0].dataset.name == f"{experiment.name}-train"
+
+    model = mlflow.pyfunc.load_model(f"models:/{registered_model}@champion")
+    signature = model.metadata.get_input_schema()
+    assert signature is not None
+    assert signature.input_names() == list(experiment.features)
+    test_set = trained_project.test_set
+    predicted = np.asarray(model.predict(model_input(test_set, experiment.features)))
+    assert len(predicted) == len(test_set)
+    if experiment.task == "classification":
+        assert set(predicted) <= set(experiment.classes or [])
+    else:
+        assert np.isfinite(predicted.astype(float)).all()
+
+
+def test_the_model_imputes_missing_inputs(
+    registered_model: str, trained_project: TrainedProject
+) -> None:
+    experiment = trained_project.experiment
+    rows = model_input(trained_project.test_set.head(3), experiment.features)
+    blank = rows.astype("object").where(pd.DataFrame(False, index=rows.index, columns=rows.columns))
+    for name, kind in experiment.features.items():
+        if kind in ("numeric", "boolean"):
+            blank[name] = np.nan
+    model = mlflow.pyfunc.load_model(f"models:/{registered_model}@champion")
+
+    assert len(model.predict(blank)) == 3
+
+
+@pytest.mark.usefixtures("tracking_uri")
+def test_another_dataset_gets_a_champion_of_its_own(
+    scratch_project: Path, configured_table: pd.DataFrame
+) -> None:
+    metadata = load_metadata()
+    first = compose_config(TRAIN_OVERRIDES, root=scratch_project)
+    other = compose_config([*TRAIN_OVERRIDES, "+data.name=other"], root=scratch_project)
+    for config in (first, other):
+        folder = metadata.stage_dir("processed") / str(config.data.name)
+        folder.mkdir(parents=True)
+        configured_table.to_parquet(folder / TABLE_FILE)
+        build_experiment(config)
+        train(config)
+        evaluate(config)
+
+    client = MlflowClient()
+    for config in (first, other):
+        name = metadata.registered_model_name(str(config.data.name))
+        assert str(client.get_model_version_by_alias(name, "champion").version) == "1"

@@ -1,87 +1,167 @@
-"""Batch inference with a registered model: outputs, version choice and clear input errors."""
+"""Batch inference with the configured dataset's registered model: outputs, version choice,
+input rules (the service's) and clear input errors.
+
+Rows, column names and expected predictions come from the trained project
+(``champion.py``), so the tests hold for any configured table and task.
+"""
+
+from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
+from {{ cookiecutter.package_name }}.data.column_types import model_input
 from {{ cookiecutter.package_name }}.inference import (
     InputSchemaError,
     ModelReference,
     check_inputs,
     input_schema,
-    load_model,
+    missing_fraction,
 )
 from {{ cookiecutter.package_name }}.predict import main, predict_file
 
-from .sample_model import FEATURES, LABELS
+from .champion import Champion, load_champion
+from .conftest import TrainedProject
+
+ROWS = 6
 
 
-def test_champion_scores_a_csv_file_next_to_it(registered_model: str, tmp_path: Path) -> None:
+@pytest.fixture(scope="module")
+def champion(trained_project: TrainedProject, tmp_path_factory: pytest.TempPathFactory) -> Champion:
+    return load_champion(trained_project, tmp_path_factory.mktemp("champion"))
+
+
+@pytest.fixture
+def stored(champion: Champion) -> pd.DataFrame:
+    """Test rows as stored, every column (label included), with missing values in two rows."""
+    frame = champion.test_rows(ROWS)
+    features = list(champion.project.experiment.features)
+    frame.loc[0, features[0]] = None  # one missing value
+    frame.loc[1, features] = None  # a row of missing values
+    return frame
+
+
+def expected(champion: Champion, frame: pd.DataFrame) -> list[object]:
+    return champion.predict(champion.records(frame))
+
+
+def test_champion_scores_a_csv_file_next_to_it(
+    registered_model: str, champion: Champion, stored: pd.DataFrame, tmp_path: Path
+) -> None:
     source = tmp_path / "batch.csv"
-    FEATURES.assign(visit_id=range(4)).to_csv(source, index=False)
+    stored.assign(visit_id=range(ROWS)).to_csv(source, index=False)
 
-    output = predict_file(source, None, ModelReference(registered_model))
+    output = predict_file(source, None, ModelReference(registered_model)).path
 
     scored = pd.read_csv(output)
     assert output == tmp_path / "batch.predictions.csv"
-    assert list(scored["prediction"]) == LABELS
-    assert list(scored["visit_id"]) == [0, 1, 2, 3]
+    assert list(scored.columns) == [*stored.columns, "visit_id", "prediction"]
+    assert list(scored["visit_id"]) == list(range(ROWS))
+    if champion.project.experiment.task == "classification":  # CSV: labels back as text
+        labels = [str(label) for label in expected(champion, stored)]
+        assert scored["prediction"].astype(str).tolist() == labels
+    else:
+        champion.assert_predictions(scored["prediction"].tolist(), expected(champion, stored))
 
 
-def test_a_named_version_scores_parquet(registered_model: str, tmp_path: Path) -> None:
+def test_a_named_version_scores_parquet(
+    registered_model: str, champion: Champion, stored: pd.DataFrame, tmp_path: Path
+) -> None:
     source = tmp_path / "batch.parquet"
-    FEATURES.to_parquet(source)
+    stored.to_parquet(source)  # dates as dates
 
     output = predict_file(
         source, tmp_path / "out.parquet", ModelReference(registered_model, version="1")
+    ).path
+
+    scored = pd.read_parquet(output)
+    champion.assert_predictions(scored["prediction"].tolist(), expected(champion, stored))
+
+
+def test_inputs_take_the_models_form(champion: Champion) -> None:
+    stored = champion.project.test_set  # labels, keys and features; dates as dates
+    features = champion.project.experiment.features
+
+    inputs = check_inputs(stored, input_schema(champion.model))
+
+    assert list(inputs.columns) == champion.names  # other columns dropped
+    for name, kind in champion.types.items():
+        assert (inputs[name].dtype == np.float64) == (kind != "string"), name
+    expected = model_input(stored, features).astype("object")
+    pd.testing.assert_frame_equal(
+        inputs.astype("object").where(inputs.notna(), None),
+        expected.where(expected.notna(), None),
     )
 
-    assert list(pd.read_parquet(output)["prediction"]) == LABELS
+
+def test_values_of_text_columns_are_read_as_text(champion: Champion) -> None:
+    name = champion.text_column()
+    stored = champion.test_rows(3)
+    stored[name] = [7, None, "x"]
+
+    inputs = check_inputs(stored, input_schema(champion.model))
+
+    assert inputs[name].tolist() == ["7", None, "x"]
 
 
-def test_input_errors_name_every_column_and_row(registered_model: str) -> None:
-    schema = input_schema(load_model(ModelReference(registered_model)))
-    bad = pd.DataFrame({"bpm_mean": [60.0, "fast", float("nan")], "other": [1, 2, 3]})
+def test_missing_values_are_counted() -> None:
+    frame = pd.DataFrame({"a": [1.0, np.nan], "b": [None, "x"]})
+
+    assert missing_fraction(frame) == 0.5
+    assert missing_fraction(frame.iloc[:0]) == 0.0
+
+
+def test_input_errors_name_every_column_and_row(champion: Champion) -> None:
+    name = champion.numeric_column()
+    others = [other for other in champion.names if other != name]
+    bad = champion.project.features(champion.test_rows(3)).drop(columns=others[:1])
+    bad[name] = [None, "fast", float("inf")]  # missing is fine; text and infinity are not
+    bad["not an input"] = ["any", "thing", 3]
 
     with pytest.raises(InputSchemaError) as error:
-        check_inputs(bad, schema)
+        check_inputs(bad, input_schema(champion.model))
 
     assert error.value.problems == [
-        "missing column 'acc_mag_std'",
-        "column 'bpm_mean' must be numeric (double); rows [1] hold ['fast']",
-        "column 'bpm_mean' must be a finite number; rows [2] are missing or infinite",
+        *(f"missing column '{other}'" for other in others[:1]),
+        f"column '{name}' must be numeric ({champion.types[name]}); rows [1] hold ['fast']",
+        f"column '{name}' must be a finite number or missing; rows [2] are infinite",
     ]
 
 
 @pytest.mark.usefixtures("registered_model")
 def test_command_line_reports_bad_input_without_a_traceback(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    champion: Champion, stored: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "batch.csv"
-    FEATURES.drop(columns=["acc_mag_std"]).to_csv(source, index=False)
+    first = champion.names[0]
+    stored.drop(columns=[first]).to_csv(source, index=False)
 
     assert main([str(source)]) == 2
-    assert "missing column 'acc_mag_std'" in capsys.readouterr().err
+    assert f"missing column '{first}'" in capsys.readouterr().err
     assert not (tmp_path / "batch.predictions.csv").exists()
 
 
 @pytest.mark.usefixtures("registered_model")
 def test_command_line_writes_predictions(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+    stored: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
     source = tmp_path / "batch.csv"
-    FEATURES.to_csv(source, index=False)
+    stored.to_csv(source, index=False)
 
     assert main([str(source), "--output", str(tmp_path / "scored.csv")]) == 0
     assert "Wrote" in capsys.readouterr().out
-    assert (tmp_path / "scored.csv").is_file()
+    assert len(pd.read_csv(tmp_path / "scored.csv")) == ROWS
 
 
 @pytest.mark.usefixtures("registered_model")
-def test_unknown_alias_is_explained(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unknown_alias_is_explained(
+    stored: pd.DataFrame, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
     source = tmp_path / "batch.csv"
-    FEATURES.to_csv(source, index=False)
+    stored.to_csv(source, index=False)
 
     assert main([str(source), "--alias", "nonexistent"]) == 2
     assert "cannot load models:/" in capsys.readouterr().err

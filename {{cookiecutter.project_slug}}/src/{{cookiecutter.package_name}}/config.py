@@ -20,8 +20,10 @@ from pathlib import Path
 import hydra
 from hydra import compose, initialize_config_dir
 from hydra.core.global_hydra import GlobalHydra
-from omegaconf import DictConfig, OmegaConf
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf, open_dict
 
+from .data.dataset import dataset_config
 from .data.errors import DataValidationError
 from .metadata import MetadataError, find_project_root
 
@@ -43,11 +45,25 @@ def config_dir(root: Path | None = None) -> Path:
     return (root or find_project_root()) / CONFIG_DIR
 
 
+def name_dataset(config: DictConfig, choice: str | None) -> DictConfig:
+    """Set ``data.name`` to the chosen ``conf/data/`` option unless the file names itself."""
+    if "data" in config and choice and not config.data.get("name"):
+        with open_dict(config):
+            config.data.name = choice
+    return config
+
+
 def compose_config(overrides: Sequence[str] = (), root: Path | None = None) -> DictConfig:
     """Compose ``conf/config.yaml`` with Hydra overrides, as DVC does for ``params.yaml``."""
     GlobalHydra.instance().clear()
     with initialize_config_dir(config_dir=str(config_dir(root)), version_base="1.3"):
-        return compose(config_name=CONFIG_NAME, overrides=list(overrides))
+        config = compose(
+            config_name=CONFIG_NAME, overrides=list(overrides), return_hydra_config=True
+        )
+    choice = config.hydra.runtime.choices.get("data")
+    with open_dict(config):
+        del config["hydra"]
+    return name_dataset(config, choice)
 
 
 def write_params(overrides: Sequence[str] = (), root: Path | None = None) -> Path:
@@ -55,6 +71,8 @@ def write_params(overrides: Sequence[str] = (), root: Path | None = None) -> Pat
     root = root or find_project_root()
     config = compose_config(overrides, root)
     OmegaConf.resolve(config)
+    # Every dataset setting, defaults included, so DVC can track each one.
+    config.data = OmegaConf.create(dataset_config(config).model_dump(mode="json"))
     path = root / PARAMS_FILE
     path.write_text(OmegaConf.to_yaml(config), encoding="utf-8")
     return path
@@ -71,6 +89,7 @@ def run_stage(stage: Stage) -> None:
 
     def app(config: DictConfig) -> object:
         logging.getLogger().setLevel(config.env.log_level)
+        name_dataset(config, HydraConfig.get().runtime.choices.get("data"))
         try:
             return stage(config)
         except (DataValidationError, MetadataError, ConfigError) as error:
@@ -86,7 +105,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     overrides = list(sys.argv[1:] if argv is None else argv)
     try:
         path = write_params(overrides)
-    except MetadataError as error:
+    except (MetadataError, DataValidationError) as error:
         print(error, file=sys.stderr)
         return 1
     print(f"Wrote {path}")

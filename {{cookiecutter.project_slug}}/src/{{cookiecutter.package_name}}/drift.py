@@ -1,11 +1,15 @@
 """Data drift and data quality: compare a batch of new inputs with the training data.
 
-For every numeric feature of the training set (the label excluded) it computes
-the population stability index (PSI, over the reference's deciles), the
+For every numeric feature of the model (``dataset.json`` of the configured
+experiment names them; categorical and date features are not compared yet) it
+computes the population stability index (PSI, over the reference's deciles), the
 two-sample Kolmogorov-Smirnov statistic, the missing-value rate and the share
 of values outside the reference's range, then writes a JSON and an HTML report:
 
     {{ cookiecutter.project_slug }}-drift new_inputs.csv
+
+Columns of the batch that are not compared are ignored. With ``--reference
+other.parquet`` every numeric column of that file is compared (but ``--exclude``).
 
 Exit status: 0 when no feature crosses a threshold, 3 when one does, 2 on bad
 input (missing file or columns).
@@ -24,11 +28,13 @@ import numpy as np
 import pandas as pd
 
 from .config import compose_config
+from .data.experiment import TRAIN_FILE, ExperimentData
+from .data.tables import read_table
 from .drift_report import write_reports
 from .metadata import MetadataError, load_metadata
-from .predict import read_table
 
 DRIFT_EXIT = 3
+NUMERIC_FEATURES = ("numeric", "boolean")  # the feature types compared (booleans as 0 and 1)
 EPSILON = 1e-4  # stands in for an empty bin, so PSI stays finite
 
 
@@ -136,16 +142,20 @@ def compare(
     batch: pd.DataFrame,
     thresholds: Thresholds,
     exclude: Sequence[str] = (),
+    features: Sequence[str] | None = None,
 ) -> list[FeatureDrift]:
-    """Compare every numeric reference feature (except ``exclude``) with the batch.
+    """Compare the numeric reference columns ``features`` (default: all) with the batch.
+
+    Columns in ``exclude``, and columns the reference holds no value of, are left out.
 
     Raises:
         ValueError: The batch lacks some of the features, or is empty.
     """
+    numeric = reference.select_dtypes("number").columns
     features = [
         name
-        for name in reference.select_dtypes("number").columns
-        if name not in exclude and reference[name].notna().any()
+        for name in (numeric if features is None else features)
+        if name in numeric and name not in exclude and reference[name].notna().any()
     ]
     missing = [name for name in features if name not in batch.columns]
     if missing:
@@ -155,12 +165,18 @@ def compare(
     return [feature_drift(name, reference[name], batch[name], thresholds) for name in features]
 
 
-def default_reference() -> tuple[Path, str]:
-    """The configured experiment's training set, and its label column."""
+def default_reference() -> tuple[Path, list[str]]:
+    """The configured experiment's training set, and the model's numeric features.
+
+    Raises:
+        DataValidationError: The experiment has not been built (no ``dataset.json``).
+    """
     metadata = load_metadata()
     config = compose_config(root=metadata.root)
-    folder = metadata.stage_dir("experiment") / str(config.data.experiment.name)
-    return folder / "train.parquet", str(config.data.experiment.label)
+    folder = metadata.stage_dir("experiment") / str(config.data.name)
+    experiment = ExperimentData.read(folder)
+    numeric = [name for name, kind in experiment.features.items() if kind in NUMERIC_FEATURES]
+    return folder / TRAIN_FILE, numeric
 
 
 def report(
@@ -183,7 +199,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     defaults = Thresholds()
     parser = argparse.ArgumentParser(description="Compare new inputs with the training data.")
     parser.add_argument("batch", type=Path, help="the new inputs (.csv or .parquet)")
-    parser.add_argument("--reference", type=Path, help="default: the experiment's train.parquet")
+    parser.add_argument(
+        "--reference",
+        type=Path,
+        help="the data to compare with; default: the configured experiment's training set",
+    )
     parser.add_argument("--output-dir", type=Path, default=Path("results/drift"))
     parser.add_argument("--psi-threshold", type=float, default=defaults.psi)
     parser.add_argument("--ks-threshold", type=float, default=defaults.ks)
@@ -198,9 +218,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             args.missing_threshold,
             args.out_of_range_threshold,
         )
-        reference_path, label = (args.reference, "") if args.reference else default_reference()
+        features: list[str] | None = None  # a given reference: all its numeric columns
+        if args.reference:
+            reference_path = args.reference
+        else:
+            reference_path, features = default_reference()
         results = compare(
-            read_table(reference_path), read_table(args.batch), thresholds, [label, *args.exclude]
+            read_table(reference_path), read_table(args.batch), thresholds, args.exclude, features
         )
     except (ValueError, MetadataError) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -14,6 +14,8 @@ import pandas as pd
 from mlflow.pyfunc import PyFuncModel
 from mlflow.types import ColSpec, Schema, TensorSpec
 
+from .data.column_types import dates_as_text
+
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
 
 
@@ -67,36 +69,67 @@ def _type_name(spec: ColSpec | TensorSpec) -> str:
 
 
 def check_inputs(frame: pd.DataFrame, schema: Schema, *, max_examples: int = 5) -> pd.DataFrame:
-    """Return the model's input columns of ``frame``, or raise naming every problem.
+    """Return the model's input columns of ``frame`` as the model takes them.
 
-    Missing columns, non-numeric values in numeric columns, and missing or
-    infinite numbers are errors; columns the model does not use are dropped.
+    Numeric columns take numbers (true/false as 1 and 0) and become floats; text
+    columns take any value as text, dates in ISO 8601. Missing values stay missing,
+    for the model to impute. Columns the model does not take are ignored. A missing
+    column, or a value that is not a number (or is infinite) in a numeric column,
+    is an error.
+
+    Raises:
+        InputSchemaError: The frame breaks these rules; the error names every problem.
     """
     expected = schema.input_names()
     problems = [f"missing column '{name}'" for name in expected if name not in frame.columns]
+    columns: dict[str, pd.Series] = {}
     for spec in schema.inputs:
-        name = spec.name
-        if name not in frame.columns or _type_name(spec) not in NUMERIC_TYPES:
+        name = str(spec.name)
+        if name not in frame.columns:
             continue
-        numbers = pd.to_numeric(frame[name], errors="coerce")
-        not_numeric = frame.index[numbers.isna() & frame[name].notna()][:max_examples]
+        column = frame[name]
+        if _type_name(spec) not in NUMERIC_TYPES:
+            columns[name] = _as_text(column)
+            continue
+        numbers = pd.to_numeric(column, errors="coerce").astype("float64")
+        not_numeric = frame.index[numbers.isna() & column.notna()][:max_examples]
         if len(not_numeric):
             values = list(frame.loc[not_numeric, name])
             problems.append(
                 f"column '{name}' must be numeric ({_type_name(spec)}); "
                 f"rows {list(not_numeric)} hold {values}"
             )
-        not_finite = frame.index[~np.isfinite(numbers) & ~numbers.index.isin(not_numeric)]
-        if len(not_finite):
+        infinite = frame.index[np.isinf(numbers)]
+        if len(infinite):
             problems.append(
-                f"column '{name}' must be a finite number; "
-                f"rows {list(not_finite[:max_examples])} are missing or infinite"
+                f"column '{name}' must be a finite number or missing; "
+                f"rows {list(infinite[:max_examples])} are infinite"
             )
+        columns[name] = numbers
     if problems:
         raise InputSchemaError(problems)
-    return frame[expected].astype(
-        {spec.name: "float64" for spec in schema.inputs if _type_name(spec) in NUMERIC_TYPES}
+    return pd.DataFrame(columns, index=frame.index)[expected]
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A text column as the model takes it: dates in ISO 8601, missing values as None."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return dates_as_text(column)
+    text = column.astype("object").map(
+        lambda value: value if isinstance(value, str) else str(value), na_action="ignore"
     )
+    # map's result is pandas' text type, whose missing value is NaN: None needs objects.
+    return text.astype("object").where(column.notna(), None)
+
+
+def missing_fraction(frame: pd.DataFrame) -> float:
+    """The share of missing cells: inputs the model has to impute."""
+    return float(frame.isna().to_numpy().mean()) if frame.size else 0.0
+
+
+def text_columns(schema: Schema) -> list[str]:
+    """The input columns the model takes as text (categories and dates)."""
+    return [str(spec.name) for spec in schema.inputs if _type_name(spec) not in NUMERIC_TYPES]
 
 
 def predict_frame(model: PyFuncModel, frame: pd.DataFrame) -> pd.Series:

@@ -82,6 +82,13 @@ class DataStage(_Section):
         return path
 
 
+class Outputs(_Section):
+    """Where the pipeline keeps what it makes besides data: models and results."""
+
+    models: PurePosixPath = PurePosixPath("models")
+    results: PurePosixPath = PurePosixPath("results")
+
+
 class Tracking(_Section):
     """Where MLflow records runs and registers models."""
 
@@ -110,6 +117,7 @@ class Metadata(_Section):
     storage: Storage
     naming_scheme: str = Field(min_length=1)
     data_stages: dict[StageName, DataStage]
+    outputs: Outputs = Field(default_factory=Outputs)
     tracking: Tracking
     model_card: ModelCard = Field(default_factory=ModelCard)
     _root: Path = PrivateAttr(default_factory=Path.cwd)
@@ -130,6 +138,18 @@ class Metadata(_Section):
     def stage_dir(self, stage: StageName) -> Path:
         """Return the local folder of a data stage."""
         return self._root / self.data_stages[stage].path
+
+    def model_dir(self, dataset: str) -> Path:
+        """Return the folder of the model the pipeline last trained on ``dataset``."""
+        return self._root / self.outputs.models / dataset
+
+    def results_dir(self) -> Path:
+        """Return the folder of the latest evaluation's metrics and plots."""
+        return self._root / self.outputs.results
+
+    def registered_model_name(self, dataset: str) -> str:
+        """Return the registry name of ``dataset``'s models: each dataset has its own champion."""
+        return f"{self.tracking.registered_model_name}-{dataset}"
 
     def stage_uri(self, stage: StageName) -> str:
         """Return the ``s3://`` URI of a data stage in the team's bucket."""

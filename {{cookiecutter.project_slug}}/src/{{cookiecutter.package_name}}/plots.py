@@ -1,8 +1,14 @@
-"""Evaluation plots, saved as PNG files for DVC plots and MLflow artifacts."""
+"""Evaluation plots, written as data (CSV, for ``dvc plots``) and images (PNG, for MLflow).
+
+Classification: the confusion matrix and the F1 score of every class.
+Regression: predicted against actual values, and the residuals.
+"""
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import matplotlib
 
@@ -13,26 +19,86 @@ import numpy as np
 import pandas as pd
 from sklearn.metrics import ConfusionMatrixDisplay
 
+from .data.dataset import Task
 
-def plot_confusion_matrix(labels: pd.Series, predicted: np.ndarray, path: Path) -> Path:
-    """Save the confusion matrix as a PNG image."""
-    figure, axes = plt.subplots(figsize=(5, 4))
-    ConfusionMatrixDisplay.from_predictions(labels, predicted, ax=axes, colorbar=False)
-    axes.set_title("Confusion matrix (test set)")
+
+def _save(figure: Any, path: Path) -> Path:
     figure.tight_layout()
     figure.savefig(path, dpi=100)
     plt.close(figure)
     return path
 
 
-def plot_class_scores(class_scores: dict[str, float], path: Path) -> Path:
+def plot_confusion_matrix(labels: Sequence[Any], predicted: Sequence[Any], path: Path) -> Path:
+    """Save the confusion matrix (rows: actual class, columns: predicted) as a PNG image."""
+    figure, axes = plt.subplots(figsize=(5, 4))
+    ConfusionMatrixDisplay.from_predictions(labels, predicted, ax=axes, colorbar=False)
+    axes.set_title("Confusion matrix (test set)")
+    return _save(figure, path)
+
+
+def plot_class_scores(class_scores: Mapping[str, float], path: Path) -> Path:
     """Save the F1 score of every class as a horizontal bar chart."""
     figure, axes = plt.subplots(figsize=(5, 3))
     names = list(class_scores)
     axes.barh(names, [class_scores[name] for name in names])
     axes.set_xlim(0, 1)
     axes.set_xlabel("F1 (test set)")
-    figure.tight_layout()
-    figure.savefig(path, dpi=100)
-    plt.close(figure)
-    return path
+    return _save(figure, path)
+
+
+def plot_predicted_vs_actual(labels: np.ndarray, predicted: np.ndarray, path: Path) -> Path:
+    """Save a scatter of predicted against actual values, with the line of perfect predictions."""
+    figure, axes = plt.subplots(figsize=(5, 4))
+    axes.scatter(labels, predicted, s=8, alpha=0.5)
+    low, high = float(min(labels.min(), predicted.min())), float(max(labels.max(), predicted.max()))
+    axes.plot([low, high], [low, high], color="black", linewidth=1)
+    axes.set_xlabel("actual")
+    axes.set_ylabel("predicted")
+    axes.set_title("Predicted vs actual (test set)")
+    return _save(figure, path)
+
+
+def plot_residuals(labels: np.ndarray, predicted: np.ndarray, path: Path) -> Path:
+    """Save the residuals (actual minus predicted) against the predicted values."""
+    figure, axes = plt.subplots(figsize=(5, 4))
+    axes.scatter(predicted, labels - predicted, s=8, alpha=0.5)
+    axes.axhline(0, color="black", linewidth=1)
+    axes.set_xlabel("predicted")
+    axes.set_ylabel("residual (actual - predicted)")
+    axes.set_title("Residuals (test set)")
+    return _save(figure, path)
+
+
+def write_plots(
+    labels: pd.Series, predicted: np.ndarray, results: Mapping[str, float], task: Task, folder: Path
+) -> list[Path]:
+    """Write the task's plot data and images into ``folder``, replacing any of another task."""
+    for old in folder.glob("*.*"):
+        old.unlink()
+    actual = labels.to_numpy()
+    pairs = pd.DataFrame({"actual": actual, "predicted": predicted})
+    if task == "regression":
+        pairs.to_csv(folder / "predictions.csv", index=False)
+        return [
+            folder / "predictions.csv",
+            plot_predicted_vs_actual(
+                actual.astype(float), predicted.astype(float), folder / "predicted_vs_actual.png"
+            ),
+            plot_residuals(actual.astype(float), predicted.astype(float), folder / "residuals.png"),
+        ]
+    pairs.to_csv(folder / "confusion.csv", index=False)
+    class_scores = {
+        name[3:]: value
+        for name, value in results.items()
+        if name.startswith("f1_") and name != "f1_macro"
+    }
+    pd.DataFrame({"class": list(class_scores), "f1": list(class_scores.values())}).to_csv(
+        folder / "class_scores.csv", index=False
+    )
+    return [
+        folder / "confusion.csv",
+        folder / "class_scores.csv",
+        plot_confusion_matrix(list(actual), list(predicted), folder / "confusion_matrix.png"),
+        plot_class_scores(class_scores, folder / "class_scores.png"),
+    ]

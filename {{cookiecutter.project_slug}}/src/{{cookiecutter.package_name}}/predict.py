@@ -1,6 +1,9 @@
 """Batch inference: score a CSV or Parquet file with a registered model.
 
-The champion scores ``visits.csv`` into ``visits.predictions.csv``:
+The model is the configured dataset's (``data`` in ``conf/config.yaml``); its
+input columns are read as the service reads them: numbers, text, dates in ISO
+8601, missing values for the model to impute, other columns kept in the output
+but not used. The champion scores ``visits.csv`` into ``visits.predictions.csv``:
 
     {{ cookiecutter.project_slug }}-predict visits.csv
 
@@ -14,36 +17,24 @@ from __future__ import annotations
 import argparse
 import sys
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
-import pandas as pd
 from mlflow.exceptions import MlflowException
 
-from .inference import ModelReference, load_model, predict_frame
+from .config import compose_config
+from .data.tables import read_table, write_table
+from .inference import (
+    ModelReference,
+    input_schema,
+    load_model,
+    missing_fraction,
+    predict_frame,
+    text_columns,
+)
 from .metadata import MetadataError, load_metadata
 from .tracking import resolve_tracking_uri
-
-SUFFIXES = (".csv", ".parquet")
-
-
-def read_table(path: Path) -> pd.DataFrame:
-    """Read a CSV or Parquet file."""
-    if path.suffix not in SUFFIXES:
-        raise ValueError(f"{path}: expected a {' or '.join(SUFFIXES)} file, got '{path.suffix}'")
-    if not path.is_file():
-        raise ValueError(f"{path}: no such file")
-    return pd.read_csv(path) if path.suffix == ".csv" else pd.read_parquet(path)
-
-
-def write_table(frame: pd.DataFrame, path: Path) -> None:
-    """Write a CSV or Parquet file, chosen by the suffix."""
-    if path.suffix not in SUFFIXES:
-        raise ValueError(f"{path}: the output must end in {' or '.join(SUFFIXES)}")
-    if path.suffix == ".csv":
-        frame.to_csv(path, index=False)
-    else:
-        frame.to_parquet(path, index=False)
 
 
 def default_output(path: Path) -> Path:
@@ -51,13 +42,31 @@ def default_output(path: Path) -> Path:
     return path.with_name(f"{path.stem}.predictions{path.suffix}")
 
 
-def predict_file(input_path: Path, output_path: Path | None, reference: ModelReference) -> Path:
-    """Score every row of ``input_path`` and write it with a ``prediction`` column."""
-    frame = read_table(input_path)
-    scored = frame.assign(prediction=predict_frame(load_model(reference), frame))
+@dataclass(frozen=True)
+class ScoredFile:
+    """Where the predictions went, for how many rows, and the share of inputs imputed."""
+
+    path: Path
+    rows: int
+    missing_fraction: float
+
+
+def predict_file(
+    input_path: Path, output_path: Path | None, reference: ModelReference
+) -> ScoredFile:
+    """Score every row of ``input_path`` and write it with a ``prediction`` column.
+
+    The model's text columns are read as written (codes such as ``01234`` keep
+    their zeros), as the service receives them.
+    """
+    model = load_model(reference)
+    schema = input_schema(model)
+    frame = read_table(input_path, text_columns(schema))
+    scored = frame.assign(prediction=predict_frame(model, frame))
     output_path = output_path or default_output(input_path)
     write_table(scored, output_path)
-    return output_path
+    inputs = frame.reindex(columns=schema.input_names())
+    return ScoredFile(output_path, len(frame), missing_fraction(inputs))
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -78,20 +87,25 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     try:
         metadata = load_metadata()
+        dataset = str(compose_config(root=metadata.root).data.name)
     except MetadataError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     mlflow.set_tracking_uri(resolve_tracking_uri(metadata))
-    reference = ModelReference(metadata.tracking.registered_model_name, args.alias, args.version)
+    model_name = metadata.registered_model_name(dataset)
+    reference = ModelReference(model_name, args.alias, args.version)
     try:
-        output = predict_file(args.input, args.output, reference)
-    except ValueError as error:  # InputSchemaError included
+        scored = predict_file(args.input, args.output, reference)
+    except ValueError as error:  # InputSchemaError and DataValidationError included
         print(f"error: {error}", file=sys.stderr)
         return 2
     except MlflowException as error:
         print(f"error: cannot load {reference.uri}: {error.message}", file=sys.stderr)
         return 2
-    print(f"Wrote {output}")
+    print(
+        f"Wrote {scored.path}: {scored.rows} rows scored by {reference.uri}; "
+        f"{scored.missing_fraction:.1%} of their input values were missing (imputed)."
+    )
     return 0
 
 

@@ -22,7 +22,7 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 from omegaconf import DictConfig
 
-from .config import ConfigError
+from .config import ConfigError, name_dataset
 from .metadata import Metadata, load_metadata
 
 log = logging.getLogger(__name__)
@@ -68,7 +68,8 @@ def configure_tracking(config: DictConfig, metadata: Metadata) -> TrackingTarget
     target = TrackingTarget(
         uri=resolve_tracking_uri(metadata, config.env.tracking_uri, config.env.name),
         experiment_name=config.tracking.experiment_name or metadata.tracking.experiment_name,
-        model_name=config.tracking.registered_model_name or metadata.tracking.registered_model_name,
+        model_name=config.tracking.registered_model_name
+        or metadata.registered_model_name(str(config.data.name)),
     )
     mlflow.set_tracking_uri(target.uri)
     mlflow.set_experiment(target.experiment_name)
@@ -189,6 +190,7 @@ class SweepParentRun(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         """Open the parent run before the first trial."""
+        name_dataset(config, config.hydra.runtime.choices.get("data"))
         configure_tracking(config, load_metadata())
         experiment = mlflow.get_experiment_by_name(
             config.tracking.experiment_name or load_metadata().tracking.experiment_name
@@ -203,24 +205,26 @@ class SweepParentRun(Callback):
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         """Log the best trial on the parent run, report it and close the run."""
+        from .data.experiment import ExperimentData  # imported here: trials already loaded it
+        from .modeling import champion_metric
+
         run_id = os.environ.pop(PARENT_RUN_ENV, None)
         if run_id is None:
             return
         client = MlflowClient()
         results_file = Path(config.hydra.sweep.dir) / "optimization_results.yaml"
         if results_file.is_file():
+            name_dataset(config, config.hydra.runtime.choices.get("data"))
+            folder = load_metadata().stage_dir("experiment") / str(config.data.name)
+            experiment = ExperimentData.read(folder)
+            metric, greater_is_better = champion_metric(config.tracking, experiment.task)
             best = yaml.safe_load(results_file.read_text(encoding="utf-8"))
-            client.log_metric(
-                run_id, f"best_cv_{config.tracking.metric}", float(best["best_value"])
-            )
-            for name, value in best["best_params"].items():
-                client.log_param(run_id, f"best.{name}", value)
-            log.info(
-                "Best trial: cv %s=%.4f with %s",
-                config.tracking.metric,
-                best["best_value"],
-                best["best_params"],
-            )
+            # Trials return the metric negated when lower is better (the sweep maximises).
+            value = float(best["best_value"]) * (1 if greater_is_better else -1)
+            client.log_metric(run_id, f"best_cv_{metric}", value)
+            for name, param in best["best_params"].items():
+                client.log_param(run_id, f"best.{name}", param)
+            log.info("Best trial: cv %s=%.4f with %s", metric, value, best["best_params"])
         client.set_terminated(run_id)
 
 

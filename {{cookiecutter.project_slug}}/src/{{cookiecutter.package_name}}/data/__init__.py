@@ -1,14 +1,14 @@
-"""The data stages of the example pipeline, as pure functions.
+"""Data handling of the pipeline's stages, as plain functions.
 
-Each module holds the logic of one stage; the thin wrappers in ``stages/``
-call it with values from the configuration and paths from ``metadata.yaml``:
+The thin wrappers in ``stages/`` call these with the dataset's configuration
+(``conf/data/<name>.yaml``, validated by :mod:`.dataset`) and paths from
+``metadata.yaml``:
 
-- :mod:`.simulate` (ingest): synthetic wearable recordings, to be replaced
-  by the real source;
-- :mod:`.align` (align): every device of a session on one time base;
-- :mod:`.features` (process): cleaning, missing values and windowed features;
-- :mod:`.split` (build_experiment): feature subset, label and a split by participant.
+- :mod:`.sources` (ingest): a snapshot of the configured file, glob, S3 prefix or query;
+- :mod:`.tables` and :mod:`.column_types` (align): every file read as one typed table;
+- :mod:`.cleaning` (process): rows without a label dropped and counted;
+- :mod:`.experiment` and :mod:`.split` (build_experiment): features, task and split.
 
-:mod:`.schemas` validates what each stage writes, and :mod:`.io` writes it
-atomically, so a failing stage never leaves half an output behind.
+:mod:`.io` writes stage outputs atomically, so a failing stage never leaves half
+an output behind, and :mod:`.errors` holds the error that names bad data.
 """

@@ -1,115 +1,136 @@
-"""The ``build_experiment`` stage: the train and test sets of one experiment.
+"""Divide rows between a training and a test set, by the strategy the dataset names.
 
-An experiment picks feature columns and a label from the features table and
-splits it by participant: nobody's windows are in both sets, so the test score
-says how the model does on people it has never seen.
+- ``stratified``: each class keeps its share in both sets (for regression, each
+  quartile of the label);
+- ``group``: no group (participant, customer, machine) has rows in both sets,
+  so the test score says how the model does on groups it has never seen;
+- ``time``: the most recent rows are the test set, so the model is scored on
+  the future it would face;
+- ``random``: rows are shuffled.
+
+The same strategy chooses the cross-validation folds on the training set
+(:func:`cv_splitter`), so tuning never scores a model on rows the test split
+would have kept apart.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
-
-from .io import atomic_directory
-from .schemas import (
-    FEATURE_KEYS,
-    experiment_schema,
+from sklearn.model_selection import (
+    GroupKFold,
+    KFold,
+    StratifiedKFold,
+    TimeSeriesSplit,
+    train_test_split,
 )
-from .validation import validate
 
-TRAIN_FILE = "train.parquet"
-TEST_FILE = "test.parquet"
+from .dataset import SplitConfig, Task
+from .errors import DataValidationError
+
+QUANTILE_BINS = 4  # stratifying a numeric label: its quartiles
 
 
-def split_by_participant(
-    frame: pd.DataFrame, test_fraction: float, seed: int
+def _strata(labels: pd.Series, task: Task) -> pd.Series:
+    if task == "classification":
+        return labels.astype(str)
+    return pd.qcut(labels.rank(method="first"), QUANTILE_BINS, labels=False)
+
+
+def split_rows(
+    frame: pd.DataFrame, label: str, task: Task, split: SplitConfig
 ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Split rows into train and test sets with no participant in both.
-
-    The sorted participants are shuffled with ``seed``; the first
-    ``round(test_fraction * n)`` of them (at least one, and never all) make up
-    the test set.
-
-    Args:
-        frame: Rows with a ``participant`` column.
-        test_fraction: Share of participants to hold out, between 0 and 1.
-        seed: Seed of the shuffle; the same seed gives the same split.
-
-    Returns:
-        The train and test rows, each in their original order, with a fresh index.
+    """Split ``frame`` into training and test rows (each in its original order, fresh index).
 
     Raises:
-        ValueError: ``test_fraction`` is not between 0 and 1, or there are
-            fewer than two participants.
+        DataValidationError: The split is impossible: a class with a single row
+            under ``stratified``, fewer than two groups or distinct times, or a
+            missing group or time value.
     """
-    if not 0 < test_fraction < 1:
-        raise ValueError(f"test_fraction must be between 0 and 1 (exclusive), got {test_fraction}")
-    participants = sorted(frame["participant"].unique())
-    if len(participants) < 2:
-        raise ValueError(
-            f"splitting by participant needs at least 2 participants, found {len(participants)}"
+    if len(frame) < 4:
+        raise DataValidationError(f"split: {len(frame)} rows are too few to train and test on")
+    if split.strategy in ("stratified", "random"):
+        strata = _strata(frame[label], task) if split.strategy == "stratified" else None
+        if strata is not None:
+            counts = strata.value_counts()
+            rare = [str(value) for value, count in counts.items() if count < 2]
+            if rare:
+                raise DataValidationError(
+                    f"split: strategy 'stratified' needs two rows or more of every class of "
+                    f"'{label}'; {rare} have one. Drop those rows or use split.strategy: random."
+                )
+        try:
+            train, test = train_test_split(
+                frame, test_size=split.test_size, random_state=split.seed, stratify=strata
+            )
+        except ValueError as error:  # test share too small to hold every class
+            raise DataValidationError(f"split: {error}") from error
+        return train.sort_index().reset_index(drop=True), test.sort_index().reset_index(drop=True)
+    column = split.group if split.strategy == "group" else split.time
+    assert column is not None  # SplitConfig checks the strategy's column is set
+    if column not in frame.columns:
+        raise DataValidationError(
+            f"split.{'group' if split.strategy == 'group' else 'time'}: column '{column}' is "
+            f"not in the table; its columns are {list(frame.columns)}"
         )
-    shuffled = np.random.default_rng(seed).permutation(participants)
-    n_test = min(max(1, round(test_fraction * len(participants))), len(participants) - 1)
-    in_test = frame["participant"].isin(shuffled[:n_test])
+    if frame[column].isna().any():
+        raise DataValidationError(
+            f"split: column '{column}' has {int(frame[column].isna().sum())} missing value(s); "
+            f"strategy '{split.strategy}' needs one in every row"
+        )
+    if split.strategy == "group":
+        in_test = _test_groups(frame[column], split)
+    else:
+        in_test = _recent(frame[column], split.test_size)
     return frame[~in_test].reset_index(drop=True), frame[in_test].reset_index(drop=True)
 
 
-def build_experiment(
-    features: pd.DataFrame,
-    out_dir: Path,
-    *,
-    feature_columns: Sequence[str] | None,
-    label: str,
-    test_fraction: float,
-    seed: int,
-) -> tuple[Path, Path]:
-    """Write an experiment's train and test sets, replacing ``out_dir``.
+def _test_groups(groups: pd.Series, split: SplitConfig) -> pd.Series:
+    """Rows of the groups drawn for the test set: about ``test_size`` of the groups."""
+    names = groups.astype(str)
+    unique = sorted(names.unique())
+    if len(unique) < 2:
+        raise DataValidationError(
+            f"split: strategy 'group' needs at least 2 groups in '{split.group}', "
+            f"found {len(unique)}"
+        )
+    shuffled = np.random.default_rng(split.seed).permutation(unique)
+    n_test = min(max(1, round(split.test_size * len(unique))), len(unique) - 1)
+    return names.isin(set(shuffled[:n_test]))
 
-    Args:
-        features: The processed stage's features table.
-        out_dir: The experiment's folder.
-        feature_columns: The features to use; ``None`` takes every numeric
-            column that is not a key (``task``, ``participant``, ``session``,
-            ``window_start``) or the label.
-        label: The column to predict, e.g. ``task``.
-        test_fraction: Share of participants held out (see :func:`split_by_participant`).
-        seed: Seed of the split.
 
-    Returns:
-        The paths of the train and test sets.
+def _recent(times: pd.Series, test_size: float) -> pd.Series:
+    """Rows at or after the time that leaves about ``test_size`` of the rows after it."""
+    # At most the last row: rounding a small test share up must still leave a test row.
+    position = min(round(len(times) * (1 - test_size)), len(times) - 1)
+    cutoff = times.sort_values().iloc[position]
+    if cutoff == times.min():
+        raise DataValidationError(
+            f"split: strategy 'time' needs rows at two times or more in '{times.name}'"
+        )
+    return times >= cutoff
+
+
+def cv_splitter(split: SplitConfig, task: Task, folds: int, n_groups: int) -> Any:
+    """The cross-validation folds that match the split strategy.
 
     Raises:
-        ValueError: A column is unknown, no feature is selected, the label is
-            also a feature, or the split is impossible.
-        DataValidationError: A set breaks the experiment schema.
+        DataValidationError: Strategy ``group`` with fewer than two groups to fold.
     """
-    if feature_columns is None:
-        feature_columns = [
-            column
-            for column in features.columns
-            if column not in (*FEATURE_KEYS, label)
-            and pd.api.types.is_numeric_dtype(features[column])
-        ]
-    unknown = [column for column in (*feature_columns, label) if column not in features.columns]
-    if unknown:
-        raise ValueError(
-            f"unknown columns {unknown}; the features table has {list(features.columns)}"
+    if split.strategy == "group":
+        if n_groups < 2:
+            raise DataValidationError(
+                f"split: cross-validation by group needs 2 groups or more in the training "
+                f"set, but '{split.group}' has {n_groups} there. Add groups or use another "
+                "split.strategy."
+            )
+        return GroupKFold(
+            n_splits=max(2, min(folds, n_groups)), shuffle=True, random_state=split.seed
         )
-    if not feature_columns:
-        raise ValueError("no feature columns selected")
-    leaks = [column for column in (label, "participant") if column in feature_columns]
-    if leaks:
-        raise ValueError(f"{leaks} cannot be features: the label and participant would leak")
-    selected = features[[*feature_columns, *dict.fromkeys([label, "participant"])]]
-    train, test = split_by_participant(selected, test_fraction, seed)
-    schema = experiment_schema(label, feature_columns)
-    validate(train, schema, stage="build_experiment", source=out_dir / TRAIN_FILE)
-    validate(test, schema, stage="build_experiment", source=out_dir / TEST_FILE)
-    with atomic_directory(out_dir) as folder:
-        train.to_parquet(folder / TRAIN_FILE, index=False)
-        test.to_parquet(folder / TEST_FILE, index=False)
-    return out_dir / TRAIN_FILE, out_dir / TEST_FILE
+    if split.strategy == "time":
+        return TimeSeriesSplit(n_splits=folds)
+    if split.strategy == "stratified" and task == "classification":
+        return StratifiedKFold(n_splits=folds, shuffle=True, random_state=split.seed)
+    return KFold(n_splits=folds, shuffle=True, random_state=split.seed)

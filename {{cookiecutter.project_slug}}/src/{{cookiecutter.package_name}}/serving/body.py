@@ -43,7 +43,7 @@ class BodyReader:
                 "Row",
                 numbers,
                 rename=dict(zip(fields, self.names, strict=True)),  # the JSON keys
-                forbid_unknown_fields=True,
+                # Keys the model does not take are ignored, as on the row-by-row path.
                 gc=False,  # rows hold only floats, so the garbage collector can skip them
             )
             self._records = msgspec.json.Decoder(list[row] | row)  # type: ignore[valid-type]

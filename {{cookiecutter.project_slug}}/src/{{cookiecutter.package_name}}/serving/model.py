@@ -64,19 +64,20 @@ class ServedModel:
 
 
 def _columns(model: PyFuncModel) -> list[Column]:
+    """The signature's columns, each one required: a missing value is sent as null.
+
+    MLflow marks a column optional when the input example it inferred the signature
+    from happened to miss a value there, which says nothing about the column; batch
+    inference (``inference.check_inputs``) requires every column, and so does the service.
+    """
     schema = input_schema(model)
     return [
-        Column(
-            str(spec.name),
-            str(getattr(spec.type, "name", spec.type)),
-            bool(getattr(spec, "required", True)),
-        )
-        for spec in schema.inputs
+        Column(str(spec.name), str(getattr(spec.type, "name", spec.type))) for spec in schema.inputs
     ]
 
 
 def _example(model: PyFuncModel, path: str, columns: list[Column]) -> list[dict[str, Any]]:
-    """The logged input example as records, or one row of zeros built from the signature."""
+    """The logged input example as records, or one row built from the signature (zeros, nulls)."""
     try:
         example = model.metadata.load_input_example(path)
     except (MlflowException, OSError, ValueError):
@@ -88,7 +89,7 @@ def _example(model: PyFuncModel, path: str, columns: list[Column]) -> list[dict[
         if not complete.empty:
             rows: list[dict[str, Any]] = complete.head(1).to_dict("records")
             return rows
-    return [{c.name: 0.0 if c.numeric else "" for c in columns}]
+    return [{c.name: 0.0 if c.numeric else None for c in columns}]
 
 
 def _registry_info(settings: ServeSettings, model: PyFuncModel) -> dict[str, Any]:

@@ -34,33 +34,41 @@ def _row_schema(columns: Sequence[Column]) -> dict[str, Any]:
     for column in columns:
         kind = OPENAPI_TYPES.get(column.type, "string")
         # The service accepts any finite number in numeric columns; it casts them.
-        properties[column.name] = {"type": "number" if column.numeric else kind}
+        # null is a missing value, which the model imputes.
+        properties[column.name] = {"type": "number" if column.numeric else kind, "nullable": True}
     return {
         "type": "object",
+        "description": "One row; properties the model does not take are ignored.",
         "properties": properties,
         "required": [column.name for column in columns if column.required],
-        "additionalProperties": False,
     }
 
 
 def _split_schema(columns: Sequence[Column], max_batch_rows: int) -> dict[str, Any]:
-    names = [column.name for column in columns]
-    numeric = all(column.numeric for column in columns)
-    value: dict[str, Any] = {"type": "number"} if numeric else {}
-    size = {"minItems": len(names), "maxItems": len(names)}
-    row = {"type": "array", "items": value, **size}
+    # Columns the model does not take are ignored, so neither the names in `columns`
+    # nor the type of a row's n-th value is known in advance: the service checks them.
+    required = sum(column.required for column in columns)
     return {
         "type": "object",
         "description": "pandas' split orientation: DataFrame.to_json(orient='split')",
         "properties": {
             "columns": {
                 "type": "array",
-                "description": "every input column, in any order",
-                "items": {"type": "string", "enum": names},
+                "description": (
+                    "the names of each row's values: every input column, in any order; "
+                    "other columns are ignored"
+                ),
+                "items": {"type": "string"},
                 "uniqueItems": True,
-                **size,
+                "minItems": required,
             },
-            "data": {"type": "array", "items": row, "minItems": 1, "maxItems": max_batch_rows},
+            "data": {
+                "type": "array",
+                "description": "the rows, each an array of one value per name in `columns`",
+                "items": {"type": "array", "minItems": required},
+                "minItems": 1,
+                "maxItems": max_batch_rows,
+            },
             "index": {"description": "the row labels pandas writes; ignored, whatever it holds"},
         },
         "required": ["columns", "data"],
@@ -75,7 +83,10 @@ def openapi_document(
     row = {"$ref": "#/components/schemas/Row"}
     split = {"$ref": "#/components/schemas/Split"}
     free_object: dict[str, Any] = {"type": "object"}
-    bad_request = "Invalid input: `problems` names every broken rule"
+    bad_request = (
+        "Invalid input: `problems` names every broken rule, or the model's own objection "
+        "to values it cannot use (text that is not a date in a date column, say)"
+    )
     predictions = {"$ref": "#/components/schemas/Predictions"}
     return {
         "openapi": "3.0.3",

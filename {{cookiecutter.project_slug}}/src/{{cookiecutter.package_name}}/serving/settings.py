@@ -123,5 +123,6 @@ def load_settings(
     unknown = sorted(set(values) - set(known))
     if unknown:
         raise SettingsError(f"unknown setting(s) in conf/{CONFIG_GROUP}/{option}.yaml: {unknown}")
-    settings = ServeSettings(model_name=metadata.tracking.registered_model_name, **known)
+    model_name = metadata.registered_model_name(str(config.data.name))
+    settings = ServeSettings(model_name=model_name, **known)
     return _from_env(settings, os.environ if environ is None else environ)

@@ -3,10 +3,12 @@
 A body holds rows in one of two shapes: records (one JSON object per row, or a
 single object) or pandas' split orientation (``{"columns": [...], "data": [[...]]}``,
 what ``DataFrame.to_json(orient="split")`` writes). The rules are those of
-``inference.check_inputs`` (every signature column present, numeric columns hold
-finite numbers) made strict for JSON: unknown columns and numbers sent as text
-are errors too. The checks run row by row in plain Python (still much faster than
-pandas); ``body.BodyReader`` skips them for valid numeric bodies.
+``inference.check_inputs`` (every signature column present; numeric columns hold
+finite numbers; null where a value is missing, for the model to impute; columns
+the model does not take are ignored) made strict for JSON: numbers sent as text,
+and text sent as numbers, are errors too. The checks run row by row in plain
+Python (still much faster than pandas); ``body.BodyReader`` skips them for valid
+numeric bodies.
 """
 
 from __future__ import annotations
@@ -50,9 +52,18 @@ class RequestError(InputSchemaError):
         self.missing_fraction = missing_fraction
 
 
-def _is_split(body: Any) -> bool:
-    """Whether ``body`` is a split body: its ``columns`` is an array, which no valid row holds."""
-    return isinstance(body, dict) and isinstance(body.get("columns"), list) and "data" in body
+def _is_split(body: Any, names: Sequence[str]) -> bool:
+    """Whether ``body`` is a split body: an object with a ``columns`` array and ``data``.
+
+    An object that holds every input column is a row, whatever else it holds (other
+    keys are ignored), as ``body.BodyReader`` reads it.
+    """
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("columns"), list)
+        and "data" in body
+        and not all(name in body for name in names)
+    )
 
 
 def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
@@ -90,8 +101,8 @@ def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in data]
 
 
-def _rows_of(body: Any, max_rows: int) -> list[dict[str, Any]]:
-    if _is_split(body):
+def _rows_of(body: Any, names: Sequence[str], max_rows: int) -> list[dict[str, Any]]:
+    if _is_split(body, names):
         body = _rows_of_split(body)
     if isinstance(body, dict):
         return [body]
@@ -142,58 +153,50 @@ def _rows_text(rows: Sequence[int]) -> str:
 def check_batch(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
     """Return the rows of a parsed JSON body as a frame, or raise naming every problem.
 
+    Columns the model does not take are ignored; null is a missing value, which
+    the model imputes (and ``Batch.missing_fraction`` counts).
+
     Raises:
         RequestError: The body is not one row, a batch of rows or a split body (or
             that body is malformed: unknown keys, rows of the wrong length), the batch is
-            empty or too large, or rows miss columns, add unknown ones, or hold
-            values of the wrong type, null or non-finite numbers.
+            empty or too large, or rows miss columns or hold values of the wrong type
+            or non-finite numbers.
     """
-    rows = _rows_of(body, max_rows)
-    known = {column.name for column in columns}
+    rows = _rows_of(body, [column.name for column in columns], max_rows)
     missing: dict[str, list[int]] = defaultdict(list)
-    unknown: dict[str, list[int]] = defaultdict(list)
     wrong_type: dict[str, list[int]] = defaultdict(list)
     wrong_examples: dict[str, list[str]] = defaultdict(list)
-    null: dict[str, list[int]] = defaultdict(list)
+    null_cells = 0
     not_finite: dict[str, list[int]] = defaultdict(list)
     for index, row in enumerate(rows):
-        if len(row) != len(known) or not known.issuperset(row):
-            for name in row.keys() - known:
-                unknown[name].append(index)
         for column in columns:
             value = row.get(column.name)
             if value is None:
-                if column.name in row:
-                    null[column.name].append(index)
-                elif column.required:
+                if column.name not in row and column.required:
                     missing[column.name].append(index)
+                else:  # null, or an optional column left out: the model imputes it
+                    null_cells += 1
             elif not _fits(value, column):
                 wrong_type[column.name].append(index)
                 if len(wrong_examples[column.name]) < MAX_EXAMPLES:
                     wrong_examples[column.name].append(_kind(value))
             elif column.numeric and not _finite(value):
                 not_finite[column.name].append(index)
-    empty_cells = sum(map(len, missing.values())) + sum(map(len, null.values()))
+    empty_cells = sum(map(len, missing.values())) + null_cells
     missing_fraction = empty_cells / (len(rows) * len(columns)) if columns else 0.0
 
     problems = [f"missing column '{name}' in {_rows_text(at)}" for name, at in missing.items()]
-    problems += [
-        f"unknown column '{name}' in {_rows_text(at)}; the model takes only {sorted(known)}"
-        for name, at in sorted(unknown.items())
-    ]
     for column in columns:
         name = column.name
         expected = "a number" if column.numeric else f"a {column.type}"
         if name in wrong_type:
             problems.append(
-                f"column '{name}' must be {expected} ({column.type}); "
+                f"column '{name}' must be {expected} ({column.type}) or null; "
                 f"{_rows_text(wrong_type[name])} hold {', '.join(wrong_examples[name])}"
             )
-        if name in null and column.required:
-            problems.append(f"column '{name}' must not be null; {_rows_text(null[name])} are")
         if name in not_finite:
             problems.append(
-                f"column '{name}' must be a finite number; "
+                f"column '{name}' must be a finite number or null; "
                 f"{_rows_text(not_finite[name])} hold NaN, infinity or a number beyond float range"
             )
     if problems:
@@ -202,8 +205,12 @@ def check_batch(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
 
 
 def _frame(rows: list[dict[str, Any]], columns: Sequence[Column]) -> pd.DataFrame:
+    """The rows as the model takes them: numeric columns as floats (null: NaN)."""
     names = [column.name for column in columns]
     if all(column.numeric for column in columns):
-        values = np.array([[row[name] for name in names] for row in rows], dtype=np.float64)
-        return pd.DataFrame(values, columns=names)
-    return pd.DataFrame.from_records(rows, columns=names)
+        values = [[row.get(name) for name in names] for row in rows]
+        return pd.DataFrame(np.array(values, dtype=np.float64), columns=names)
+    frame = pd.DataFrame.from_records(rows, columns=names)
+    numeric = [column.name for column in columns if column.numeric]
+    frame[numeric] = frame[numeric].astype(np.float64)
+    return frame

@@ -1,37 +1,41 @@
-"""Stage ``build_experiment``: the train/test dataset of one experiment (``data/experiment/``)."""
+"""Stage ``build_experiment``: the training and test sets (``data/experiment/<dataset>/``).
+
+Picks the features and the label, settles the task (printed when inferred),
+splits by the configured strategy, and describes it all in ``dataset.json``.
+"""
 
 from __future__ import annotations
 
 import logging
 
 import pandas as pd
-from omegaconf import DictConfig, OmegaConf
+from omegaconf import DictConfig
 
 from ..config import run_stage
-from ..data.split import build_experiment as split_experiment
+from ..data.dataset import dataset_config
+from ..data.experiment import build_experiment as split_experiment
+from ..data.tables import TABLE_FILE
 from ..metadata import load_metadata
-from .process import FEATURES_FILE
 
 log = logging.getLogger(__name__)
 
 
 def build_experiment(config: DictConfig) -> None:
-    """Select features and label, and split by participant into train and test."""
+    """Write the experiment's train and test sets and their description."""
     metadata = load_metadata()
-    settings = config.data.experiment
-    features = pd.read_parquet(
-        metadata.stage_dir("processed") / metadata.project.slug / FEATURES_FILE
+    dataset = dataset_config(config)
+    source = metadata.stage_dir("processed") / dataset.name / TABLE_FILE
+    target = metadata.stage_dir("experiment") / dataset.name
+    experiment = split_experiment(pd.read_parquet(source), dataset, target, source=str(source))
+    log.info(
+        "%s of '%s' from %d features: %d training and %d test rows in %s",
+        experiment.task.capitalize(),
+        experiment.label,
+        len(experiment.features),
+        experiment.rows["train"],
+        experiment.rows["test"],
+        target,
     )
-    columns = OmegaConf.to_container(settings.features) if settings.features is not None else None
-    train, test = split_experiment(
-        features,
-        metadata.stage_dir("experiment") / settings.name,
-        feature_columns=columns,  # type: ignore[arg-type]
-        label=settings.label,
-        test_fraction=settings.test_fraction,
-        seed=settings.seed,
-    )
-    log.info("Wrote %s and %s", train, test)
 
 
 def main() -> None:

@@ -2,8 +2,8 @@
 
 Writes ``results/metrics.json`` (``dvc metrics show``) and the plots in
 ``results/plots/`` (``dvc plots show``), logs both to the training run, registers
-the model version, and moves the champion alias to it only when it beats the
-current champion on ``tracking.metric``.
+the model version as ``<registered model>-<dataset>``, and moves the champion
+alias to it only when it beats that dataset's champion on ``tracking.metric``.
 """
 
 from __future__ import annotations
@@ -18,15 +18,15 @@ import pandas as pd
 from omegaconf import DictConfig
 
 from ..config import run_stage
+from ..data.experiment import TEST_FILE, ExperimentData
 from ..metadata import load_metadata
-from ..modeling import scores, split_dataset
-from ..plots import plot_class_scores, plot_confusion_matrix
+from ..modeling import champion_metric, scores, split_dataset
+from ..plots import write_plots
 from ..tracking import configure_tracking, register_and_promote
-from .train import MODEL_SUBDIR, RUN_FILE, experiment_dir, model_dir
+from ..trained_model import TrainedModel
 
 log = logging.getLogger(__name__)
 
-RESULTS_DIR = "results"
 METRICS_FILE = "metrics.json"
 PLOTS_DIR = "plots"
 
@@ -38,48 +38,35 @@ def _write_json(values: dict[str, float], path: Path) -> None:
 
 
 def evaluate(config: DictConfig) -> dict[str, float]:
-    """Score the trained model on the held-out participants and decide the champion."""
+    """Score the trained model on the held-out rows and decide the champion."""
     metadata = load_metadata()
     target = configure_tracking(config, metadata)
-    trained = json.loads((model_dir(metadata) / RUN_FILE).read_text(encoding="utf-8"))
-    model = mlflow.sklearn.load_model(str(model_dir(metadata) / MODEL_SUBDIR))
-    test = split_dataset(
-        pd.read_parquet(experiment_dir(config, metadata) / "test.parquet"),
-        config.data.experiment.label,
-    )
+    folder = metadata.stage_dir("experiment") / str(config.data.name)
+    experiment = ExperimentData.read(folder)
+    trained = TrainedModel.read(metadata.model_dir(experiment.name))
+    model = mlflow.sklearn.load_model(str(trained.model_path))
+    test = split_dataset(pd.read_parquet(folder / TEST_FILE), experiment)
     predicted = model.predict(test.features)
-    results = scores(test.labels, predicted)
+    results = scores(test.labels, predicted, experiment.task)
 
-    results_dir = metadata.root / RESULTS_DIR
+    results_dir = metadata.results_dir()
     plots_dir = results_dir / PLOTS_DIR
     plots_dir.mkdir(parents=True, exist_ok=True)
     _write_json(results, results_dir / METRICS_FILE)
-    pd.DataFrame({"actual": test.labels, "predicted": predicted}).to_csv(
-        plots_dir / "confusion.csv", index=False
-    )
-    class_scores = {
-        name[3:]: value
-        for name, value in results.items()
-        if name.startswith("f1_") and name != "f1_macro"
-    }
-    pd.DataFrame({"class": list(class_scores), "f1": list(class_scores.values())}).to_csv(
-        plots_dir / "class_scores.csv", index=False
-    )
-    plot_confusion_matrix(test.labels, predicted, plots_dir / "confusion_matrix.png")
-    plot_class_scores(class_scores, plots_dir / "class_scores.png")
+    write_plots(test.labels, predicted, results, experiment.task, plots_dir)
 
-    with mlflow.start_run(run_id=trained["run_id"]):
+    with mlflow.start_run(run_id=trained.run_id):
         mlflow.log_metrics({f"test_{name}": value for name, value in results.items()})
         mlflow.log_artifacts(str(plots_dir), artifact_path=PLOTS_DIR)
 
-    metric = config.tracking.metric
+    metric, greater_is_better = champion_metric(config.tracking, experiment.task)
     registration = register_and_promote(
-        trained["model_uri"],
-        trained["run_id"],
+        trained.model_uri,
+        trained.run_id,
         target,
         metric=f"test_{metric}",
         value=results[metric],
-        greater_is_better=config.tracking.greater_is_better,
+        greater_is_better=greater_is_better,
         alias=config.tracking.champion_alias,
         allow_promotion=config.env.promote_champion,
     )

@@ -1,36 +1,32 @@
-"""Stage ``ingest``: bring the source recordings into ``data/raw/``.
+"""Stage ``ingest``: snapshot the configured source into ``data/raw/<dataset>/``.
 
-The example simulates a wearable-sensor study. Replace the body of
-:func:`ingest` with your real source (an S3 export, a database query, an API)
-and keep the output layout: ``<project>/<task>/<participant>/<date-time>_<device>.csv``.
+The source is ``source`` in ``conf/data/<dataset>.yaml``: a file or glob (keep your
+own files in ``data/sources/``, which no stage writes), an ``s3://`` URI, or a SQL
+query (see ``data.sources``). Files are copied as delivered; DVC versions the snapshot.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 
 from omegaconf import DictConfig
 
 from ..config import run_stage
-from ..data.simulate import simulate_recordings, write_recordings
+from ..data.dataset import dataset_config
+from ..data.sources import snapshot_source
 from ..metadata import load_metadata
 
 log = logging.getLogger(__name__)
 
 
 def ingest(config: DictConfig) -> None:
-    """Write the raw recordings of every participant, task and session."""
+    """Copy the source's files (or a query's result) into the raw stage."""
     metadata = load_metadata()
-    settings = config.data.ingest
-    recordings = simulate_recordings(
-        participants=settings.participants,
-        tasks=list(settings.tasks),
-        sessions_per_task=settings.sessions_per_task,
-        duration_s=settings.duration_s,
-        seed=settings.seed,
-    )
-    paths = write_recordings(recordings, metadata.stage_dir("raw"), metadata.project.slug)
-    log.info("Wrote %d raw recordings to %s", len(paths), metadata.stage_dir("raw"))
+    dataset = dataset_config(config)
+    manifest = snapshot_source(dataset.source, metadata.stage_dir("raw") / dataset.name, metadata)
+    files = json.loads(manifest.read_text(encoding="utf-8"))["files"]
+    log.info("Ingested %d file(s) into %s", len(files), manifest.parent)
 
 
 def main() -> None:

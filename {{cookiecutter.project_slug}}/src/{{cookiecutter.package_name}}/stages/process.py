@@ -1,36 +1,47 @@
-"""Stage ``process``: clean aligned sessions, compute windowed features (``data/processed/``)."""
+"""Stage ``process``: the cleaned table (``data/processed/<dataset>/``).
+
+Rows without a label are dropped and infinite numbers become missing values;
+``report.json`` counts both. Missing inputs stay missing: the model imputes
+them (``conf/preprocessing/``), so the service can do the same on live data.
+"""
 
 from __future__ import annotations
 
+import json
 import logging
 
+import pandas as pd
 from omegaconf import DictConfig
 
 from ..config import run_stage
-from ..data.features import PLAUSIBLE_RANGES, build_features
+from ..data.cleaning import clean
+from ..data.dataset import dataset_config
+from ..data.io import atomic_directory
+from ..data.tables import TABLE_FILE
 from ..metadata import load_metadata
 
 log = logging.getLogger(__name__)
 
-FEATURES_FILE = "features.parquet"
+REPORT_FILE = "report.json"
 
 
 def process(config: DictConfig) -> None:
-    """Write one feature table covering every participant, task and session."""
+    """Clean the aligned table and report what was dropped."""
     metadata = load_metadata()
-    settings = config.data.process
-    out_path = metadata.stage_dir("processed") / metadata.project.slug / FEATURES_FILE
-    features = build_features(
-        metadata.stage_dir("raw_aligned"),
-        out_path,
-        metadata.project.slug,
-        ranges=PLAUSIBLE_RANGES,
-        max_gap_s=settings.max_gap_s,
-        window_s=settings.window_s,
-        step_s=settings.step_s,
-        rate_hz=config.data.align.rate_hz,
+    dataset = dataset_config(config)
+    source = metadata.stage_dir("raw_aligned") / dataset.name / TABLE_FILE
+    cleaned, report = clean(pd.read_parquet(source), dataset.label, source=str(source))
+    target = metadata.stage_dir("processed") / dataset.name
+    with atomic_directory(target) as folder:
+        cleaned.to_parquet(folder / TABLE_FILE, index=False)
+        (folder / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+    log.info(
+        "Kept %d of %d rows (%d without a label dropped) in %s",
+        report["rows_out"],
+        report["rows_in"],
+        report["dropped_missing_label"],
+        target,
     )
-    log.info("Wrote %d feature windows to %s", len(features), out_path)
 
 
 def main() -> None:

@@ -3,13 +3,12 @@
 Run alone it fits on the experiment's training set, logs the run (flattened
 config, cross-validated scores, the model with its signature and an input
 example, git commit and the dataset's DVC hash) and saves the model to
-``models/<project>/``. As a sweep (``-m hparams_search=optuna``) every trial
+``models/<dataset>/``. As a sweep (``-m hparams_search=optuna``) every trial
 is a child run of one parent run and returns its cross-validated score.
 """
 
 from __future__ import annotations
 
-import json
 import logging
 from importlib.metadata import version
 from pathlib import Path
@@ -19,15 +18,18 @@ import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
 from mlflow.data.sources import LocalArtifactDatasetSource  # type: ignore[attr-defined]
-from mlflow.models import infer_signature
+from mlflow.models import ModelSignature, infer_signature
+from mlflow.types import ColSpec, Schema
 from omegaconf import DictConfig, OmegaConf
 from skops.io import dumps as skops_dumps
 from skops.io import get_untrusted_types
 
 from ..config import run_stage
+from ..data.dataset import SplitConfig
+from ..data.experiment import TRAIN_FILE, ExperimentData
 from ..data.io import atomic_directory
 from ..metadata import Metadata, load_metadata
-from ..modeling import build_estimator, cross_validated_scores, split_dataset
+from ..modeling import build_model, champion_metric, cross_validated_scores, split_dataset
 from ..tracking import (
     configure_tracking,
     dvc_output_hash,
@@ -35,14 +37,13 @@ from ..tracking import (
     git_commit,
     sweep_parent_run_id,
 )
+from ..trained_model import TrainedModel
 
 log = logging.getLogger(__name__)
 
-MODEL_SUBDIR = "model"
-RUN_FILE = "run.json"
 # What the logged model needs to run, pinned to the installed versions. Listing it
 # saves MLflow from inferring it in a subprocess (several seconds per model).
-MODEL_REQUIREMENTS = ("scikit-learn", "pandas", "numpy", "pyarrow")
+MODEL_REQUIREMENTS = ("scikit-learn", "feature-engine", "pandas", "numpy", "pyarrow")
 
 
 def pinned_requirements() -> list[str]:
@@ -59,13 +60,22 @@ def trusted_types(estimator: object) -> list[str]:
 
 
 def experiment_dir(config: DictConfig, metadata: Metadata) -> Path:
-    """The folder of the configured experiment's train and test sets."""
-    return metadata.stage_dir("experiment") / str(config.data.experiment.name)
+    """The folder of the configured dataset's train and test sets."""
+    return metadata.stage_dir("experiment") / str(config.data.name)
 
 
-def model_dir(metadata: Metadata) -> Path:
-    """The folder the pipeline keeps its trained model in."""
-    return metadata.root / "models" / metadata.project.slug
+def input_schema(experiment: ExperimentData) -> Schema:
+    """Every feature as the model takes it, each required: numbers as double, the rest as text.
+
+    Built from ``dataset.json`` rather than inferred from a few example rows, whose
+    gaps would make MLflow mark columns optional by chance.
+    """
+    return Schema(
+        [
+            ColSpec("double" if kind in ("numeric", "boolean") else "string", name)
+            for name, kind in experiment.features.items()
+        ]
+    )
 
 
 def _sweeping() -> bool:
@@ -73,60 +83,67 @@ def _sweeping() -> bool:
 
 
 def train(config: DictConfig) -> float:
-    """Fit the model, log the run and return the cross-validated ``tracking.metric``."""
+    """Fit the model, log the run and return the cross-validated ``tracking.metric``.
+
+    Sweeps maximise the returned value, so a metric where lower is better (RMSE)
+    comes back negated.
+    """
     metadata = load_metadata()
     configure_tracking(config, metadata)
-    train_path = experiment_dir(config, metadata) / "train.parquet"
+    folder = experiment_dir(config, metadata)
+    experiment = ExperimentData.read(folder)
+    train_path = folder / TRAIN_FILE
     frame = pd.read_parquet(train_path)
-    label = config.data.experiment.label
-    data = split_dataset(frame, label)
-    estimator = build_estimator(config.model.estimator)
-    cv_scores = cross_validated_scores(estimator, data, config.train.cv_folds, config.train.seed)
-    score = cv_scores[config.tracking.metric]
+    data = split_dataset(frame, experiment)
+    model = build_model(config.model, config.preprocessing, experiment)
+    split = SplitConfig(**experiment.split)
+    cv_scores = cross_validated_scores(model, data, experiment.task, split, config.train.cv_folds)
+    metric, greater_is_better = champion_metric(config.tracking, experiment.task)
+    score = cv_scores[metric]
 
     with mlflow.start_run(run_name=config.model.name, parent_run_id=sweep_parent_run_id()) as run:
         mlflow.log_params(flatten(OmegaConf.to_container(config, resolve=True)))  # type: ignore[arg-type]
         mlflow.log_metrics({f"cv_{name}": value for name, value in cv_scores.items()})
         mlflow.set_tags(
-            {"env": config.env.name, "mlflow.source.git.commit": git_commit(metadata.root) or ""}
+            {
+                "env": config.env.name,
+                "dataset": experiment.name,
+                "task": experiment.task,
+                "mlflow.source.git.commit": git_commit(metadata.root) or "",
+            }
         )
         dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
             frame,
             # MLflow creates LocalArtifactDatasetSource at import time (hence the ignore above).
             source=LocalArtifactDatasetSource(str(train_path.relative_to(metadata.root))),
-            name=f"{config.data.experiment.name}-train",
-            targets=label,
-            digest=dvc_output_hash(metadata.root, train_path.parent),
+            name=f"{experiment.name}-train",
+            targets=experiment.label,
+            digest=dvc_output_hash(metadata.root, folder),
         )
         mlflow.log_input(dataset, context="training")
-        log.info("Cross-validated %s of %s: %.4f", config.tracking.metric, config.model.name, score)
+        log.info("Cross-validated %s of %s: %.4f", metric, config.model.name, score)
         if _sweeping():
-            return score
+            return score if greater_is_better else -score
 
-        estimator.fit(data.features, data.labels)
+        model.fit(data.features, data.labels)
         example = data.features.head(5)
-        signature = infer_signature(example, estimator.predict(example))
-        logged = mlflow.sklearn.log_model(
-            estimator,
-            name="model",
-            signature=signature,
-            input_example=example,
-            pip_requirements=pinned_requirements(),
-            skops_trusted_types=trusted_types(estimator),
+        signature = ModelSignature(
+            inputs=input_schema(experiment),
+            outputs=infer_signature(example, model.predict(example)).outputs,
         )
-        with atomic_directory(model_dir(metadata)) as folder:
-            mlflow.sklearn.save_model(
-                estimator,
-                folder / MODEL_SUBDIR,
-                signature=signature,
-                input_example=example,
-                pip_requirements=pinned_requirements(),
-                skops_trusted_types=trusted_types(estimator),
-            )
-            run_file = {"run_id": run.info.run_id, "model_uri": logged.model_uri}
-            (folder / RUN_FILE).write_text(json.dumps(run_file, indent=2), encoding="utf-8")
-    log.info("Saved the model to %s (run %s)", model_dir(metadata), run.info.run_id)
-    return score
+        saved = {
+            "signature": signature,
+            "input_example": example,
+            "pip_requirements": pinned_requirements(),
+            "skops_trusted_types": trusted_types(model),
+        }
+        logged = mlflow.sklearn.log_model(model, name="model", **saved)
+        with atomic_directory(metadata.model_dir(experiment.name)) as target:
+            trained = TrainedModel(target, run.info.run_id, logged.model_uri)
+            mlflow.sklearn.save_model(model, trained.model_path, **saved)
+            trained.write()
+    log.info("Saved the model to %s (run %s)", metadata.model_dir(experiment.name), run.info.run_id)
+    return score if greater_is_better else -score
 
 
 def main() -> None:

@@ -1,0 +1,187 @@
+"""Give every column of a table one type the model can rely on.
+
+Four types, each stored one way, so every file of a source and every later stage
+agree:
+
+- ``numeric``: float64, missing values as NaN (integers too: a missing value in
+  an integer column would otherwise change its type);
+- ``categorical``: text, missing values as None;
+- ``boolean``: stored as the numbers 0 and 1 (NaN when missing);
+- ``date``: datetime64 without a time zone (times in UTC).
+
+A column's type is the one declared in ``conf/data/<name>.yaml`` (``types``, or
+``dates`` for date columns), or else read from the data: numbers are numeric,
+true/false columns boolean, text whose every value is an ISO 8601 date (such as
+``2026-03-12`` or ``2026-03-12T10:15:00``) a date, other text categorical.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import pandas as pd
+
+from .dataset import ColumnType
+from .errors import DataValidationError
+
+MAX_EXAMPLES = 5
+DATE_FORMAT = "%Y-%m-%dT%H:%M:%S"
+"""How the model takes dates: ISO 8601 text, as a client sends them in JSON."""
+
+
+def infer_type(series: pd.Series) -> ColumnType:
+    """The type a column's values suggest (see the module's documentation)."""
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(series):
+        return "numeric"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    values = series.dropna()
+    if values.empty:
+        return "numeric"
+    text = values.astype(str)
+    if set(text.str.lower().unique()) <= {"true", "false"}:
+        return "boolean"
+    if pd.to_numeric(text, errors="coerce").notna().all():
+        return "numeric"
+    if text.str.match(r"^\d{4}-\d{2}-\d{2}").all():
+        # utc: values with and without a UTC offset are still dates (and mix without error).
+        parsed = pd.to_datetime(text, errors="coerce", format="ISO8601", utc=True)
+        if parsed.notna().all():
+            return "date"
+    return "categorical"
+
+
+def stored_type(series: pd.Series) -> ColumnType:
+    """The type of a column :func:`apply_types` has converted, read from its storage.
+
+    Unlike :func:`infer_type`, text is categorical whatever it looks like, so a column
+    declared ``categorical`` (codes such as ``01234``) keeps its type; numbers that
+    are all 0 or 1 are boolean, as booleans are stored.
+    """
+    if pd.api.types.is_bool_dtype(series):
+        return "boolean"
+    if pd.api.types.is_numeric_dtype(series):
+        values = series.dropna()
+        return "boolean" if len(values) and values.isin([0, 1]).all() else "numeric"
+    if pd.api.types.is_datetime64_any_dtype(series):
+        return "date"
+    return "categorical"
+
+
+def column_types(
+    frame: pd.DataFrame,
+    declared: Mapping[str, ColumnType],
+    dates: Sequence[str],
+    *,
+    source: str,
+) -> dict[str, ColumnType]:
+    """The type of every column: declared where the configuration says, inferred elsewhere.
+
+    Raises:
+        DataValidationError: A declared column is not in the table.
+    """
+    wanted = {**declared, **dict.fromkeys(dates, "date")}
+    unknown = [name for name in wanted if name not in frame.columns]
+    if unknown:
+        raise DataValidationError(
+            f"{source}: `types`/`dates` in conf/data/ name column(s) {unknown} that the table "
+            f"does not have; it has {list(frame.columns)}"
+        )
+    return {
+        str(name): wanted.get(str(name)) or infer_type(frame[name])  # type: ignore[misc]
+        for name in frame.columns
+    }
+
+
+def _convert(series: pd.Series, kind: ColumnType) -> pd.Series:
+    """The column in its type's storage; values that do not fit become missing."""
+    if kind == "numeric":
+        return pd.to_numeric(series, errors="coerce").astype("float64")
+    if kind == "boolean":
+        words = series.astype(str).str.strip().str.lower()
+        mapped = words.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0})
+        return mapped.where(series.notna()).astype("float64")
+    if kind == "date":
+        if pd.api.types.is_datetime64_any_dtype(series):
+            parsed = series
+        else:
+            parsed = pd.to_datetime(series, errors="coerce", format="mixed", utc=True)
+        if getattr(parsed.dt, "tz", None) is not None:
+            parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
+        return parsed.astype("datetime64[ns]")
+    text = series.astype("object").where(series.notna(), None)
+    return text.map(lambda value: None if value is None else _as_text(value))
+
+
+def _as_text(value: object) -> str | None:
+    """A category as text, a whole number without ``.0``.
+
+    A column of codes with gaps is read as floats; ``1234.0`` must become the
+    category ``1234``, as a client sends it.
+    """
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value).strip() or None
+
+
+def apply_types(
+    frame: pd.DataFrame, types: Mapping[str, ColumnType], *, source: str
+) -> pd.DataFrame:
+    """Convert every column to its type's storage.
+
+    Raises:
+        DataValidationError: Values of a column do not fit its type (text in a
+            numeric column, an unparseable date); the message names the column,
+            the rule and the first offending rows.
+    """
+    converted: dict[str, pd.Series] = {}
+    problems = []
+    for name, kind in types.items():
+        original = frame[name]
+        converted[name] = _convert(original, kind)
+        lost = original.notna() & converted[name].isna()
+        if kind != "categorical" and lost.any():
+            rows = np.flatnonzero(lost.to_numpy())[:MAX_EXAMPLES].tolist()
+            values = original.iloc[rows].tolist()
+            problems.append(
+                f"column '{name}' must be {kind}: {int(lost.sum())} value(s) are not, "
+                f"e.g. rows {rows} hold {values}"
+            )
+    if problems:
+        raise DataValidationError(
+            f"{source}: values do not fit their column's type (declare the column as "
+            "`categorical` under `types` in conf/data/, or fix the data):\n  - "
+            + "\n  - ".join(problems)
+        )
+    return pd.DataFrame(converted, index=frame.index)
+
+
+def model_input(frame: pd.DataFrame, features: Mapping[str, ColumnType]) -> pd.DataFrame:
+    """The ``features`` columns of a table, as the model takes them.
+
+    Numeric and boolean columns as float64, categorical columns as text, dates as
+    ``DATE_FORMAT`` text; missing values as NaN or None. A table the align stage
+    typed is already stored so, but for its dates; an untyped one (a skeleton
+    pipeline's) is converted here.
+    """
+    columns = {}
+    for name, kind in features.items():
+        column = frame[name]
+        if kind == "date" or pd.api.types.is_datetime64_any_dtype(column):
+            columns[name] = dates_as_text(column)
+        else:
+            columns[name] = _convert(column, kind)
+    return pd.DataFrame(columns, index=frame.index)
+
+
+def dates_as_text(column: pd.Series) -> pd.Series:
+    """Dates (or text that pandas reads as dates) written as ``DATE_FORMAT``; missing: None.
+
+    Each value is read on its own (``2026-03-12`` next to ``2026-03-12T10:15:00``), and
+    times with a UTC offset are written in UTC, as :func:`apply_types` stores them.
+    """
+    text = pd.to_datetime(column, format="mixed", utc=True).dt.strftime(DATE_FORMAT)
+    return text.astype("object").where(column.notna(), None)

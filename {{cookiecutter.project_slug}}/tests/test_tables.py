@@ -1,0 +1,125 @@
+"""Reading and writing table files: CSV, TSV and Parquet, parts of one table stacked."""
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from {{ cookiecutter.package_name }}.data.errors import DataValidationError
+from {{ cookiecutter.package_name }}.data.tables import (
+    is_table,
+    read_table,
+    read_tables,
+    write_table,
+)
+
+
+@pytest.fixture
+def frame() -> pd.DataFrame:
+    return pd.DataFrame(
+        {
+            "age": [34.0, np.nan, 51.0],
+            "plan": ["basic", "premium", None],
+            "region": ["north", "south", "east"],
+        }
+    )
+
+
+@pytest.mark.parametrize("name", ["part.csv", "part.tsv", "part.csv.gz", "part.parquet", "p.pq"])
+def test_a_written_table_reads_back(frame: pd.DataFrame, tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+
+    write_table(frame, path)
+
+    pd.testing.assert_frame_equal(read_table(path), frame, check_dtype=False)
+
+
+def test_a_tsv_is_tab_separated(frame: pd.DataFrame, tmp_path: Path) -> None:
+    write_table(frame, tmp_path / "part.tsv")
+
+    assert (tmp_path / "part.tsv").read_text().splitlines()[0] == "age\tplan\tregion"
+
+
+@pytest.mark.parametrize(
+    ("name", "expected"),
+    [("a.csv", True), ("A.CSV", True), ("a.csv.gz", True), ("a.parquet", True), ("a.json", False)],
+)
+def test_table_files_are_known_by_name(name: str, expected: bool) -> None:
+    assert is_table(Path(name)) is expected
+
+
+def test_another_format_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "customers.json"
+    path.write_text("{}")
+
+    with pytest.raises(DataValidationError, match="expected a table file") as error:
+        read_table(path)
+    assert str(path) in str(error.value)
+    assert "got '.json'" in str(error.value)
+
+
+def test_a_missing_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "customers.csv"
+
+    with pytest.raises(DataValidationError) as error:
+        read_table(path)
+    assert str(error.value) == f"{path}: no such file"
+
+
+def test_an_unreadable_file_is_named(tmp_path: Path) -> None:
+    path = tmp_path / "customers.parquet"
+    path.write_text("not parquet at all")
+
+    with pytest.raises(DataValidationError) as error:
+        read_table(path)
+    assert str(error.value).startswith(f"{path}: cannot be read as a table: ")
+
+
+def test_writing_another_format_is_refused(frame: pd.DataFrame, tmp_path: Path) -> None:
+    path = tmp_path / "customers.xlsx"
+
+    with pytest.raises(DataValidationError, match="the output must end in one of") as error:
+        write_table(frame, path)
+    assert str(path) in str(error.value)
+    assert not path.exists()
+
+
+def test_parts_are_stacked_in_order_with_the_first_files_columns(tmp_path: Path) -> None:
+    first, second = tmp_path / "2026-01.csv", tmp_path / "2026-02.parquet"
+    write_table(pd.DataFrame({"a": [1, 2], "b": ["x", "y"]}), first)
+    write_table(pd.DataFrame({"b": ["z"], "a": [3]}), second)  # same columns, another order
+
+    table = read_tables([first, second])
+
+    assert list(table.columns) == ["a", "b"]
+    assert table["a"].tolist() == [1, 2, 3]
+    assert table["b"].tolist() == ["x", "y", "z"]
+    assert list(table.index) == [0, 1, 2]
+
+
+def test_parts_with_other_columns_are_named(tmp_path: Path) -> None:
+    first, second = tmp_path / "2026-01.csv", tmp_path / "2026-02.csv"
+    write_table(pd.DataFrame({"a": [1], "b": [2]}), first)
+    write_table(pd.DataFrame({"a": [1], "c": [2]}), second)
+
+    with pytest.raises(DataValidationError) as error:
+        read_tables([first, second])
+    message = str(error.value)
+    assert message.startswith(f"{second}: its columns differ from 2026-01.csv's")
+    assert "(missing ['b'], extra ['c'])" in message
+
+
+def test_no_part_is_an_error() -> None:
+    with pytest.raises(DataValidationError, match="no CSV or Parquet file to read"):
+        read_tables([])
+
+
+def test_columns_read_as_text_keep_what_was_written(tmp_path: Path) -> None:
+    for part in ("a", "b"):
+        (tmp_path / f"{part}.csv").write_text("zip,count\n01234,1\n00042,2\n")
+
+    table = read_tables([tmp_path / "a.csv", tmp_path / "b.csv"], text=["zip"])
+
+    assert list(table["zip"]) == ["01234", "00042"] * 2
+    assert list(table["count"]) == [1, 2] * 2
