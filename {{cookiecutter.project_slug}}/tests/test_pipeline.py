@@ -116,22 +116,21 @@ def test_the_model_imputes_missing_inputs(
     assert len(model.predict(blank)) == 3
 
 
-@pytest.mark.usefixtures("tracking_uri")
 def test_another_dataset_gets_a_champion_of_its_own(
-    scratch_project: Path, configured_table: pd.DataFrame
+    registered_model: str, scratch_project: Path, configured_table: pd.DataFrame
 ) -> None:
     metadata = load_metadata()
-    first = compose_config(TRAIN_OVERRIDES, root=scratch_project)
     other = compose_config([*TRAIN_OVERRIDES, "+data.name=other"], root=scratch_project)
-    for config in (first, other):
-        folder = metadata.stage_dir("processed") / str(config.data.name)
-        folder.mkdir(parents=True)
-        configured_table.to_parquet(folder / TABLE_FILE)
-        build_experiment(config)
-        train(config)
-        evaluate(config)
+    folder = metadata.stage_dir("processed") / "other"
+    folder.mkdir(parents=True)
+    configured_table.to_parquet(folder / TABLE_FILE)
+
+    build_experiment(other)
+    train(other)
+    evaluate(other)
 
     client = MlflowClient()
-    for config in (first, other):
-        name = metadata.registered_model_name(str(config.data.name))
-        assert str(client.get_model_version_by_alias(name, "champion").version) == "1"
+    other_name = metadata.registered_model_name("other")
+    assert str(client.get_model_version_by_alias(other_name, "champion").version) == "1"
+    assert str(client.get_model_version_by_alias(registered_model, "champion").version) == "1"
+    assert len(client.search_model_versions(f"name='{registered_model}'")) == 1

@@ -106,7 +106,7 @@ def test_no_body_makes_the_service_fail(registered_model: str, champion: Champio
     client = _client(registered_model)
     seen: set[int] = set()
 
-    @settings(max_examples=200, deadline=None, suppress_health_check=list(HealthCheck))
+    @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
     @given(body=bodies(champion))
     def check(body: Any) -> None:
         data = json.dumps(body)  # NaN and Infinity literals included: Python's json reads them
@@ -154,7 +154,7 @@ def test_the_service_keeps_the_promises_of_its_openapi_document(
         if method == "post":
             modes.append(schemathesis.GenerationMode.NEGATIVE)
 
-        @settings(max_examples=100, deadline=None, suppress_health_check=list(HealthCheck))
+        @settings(max_examples=50, deadline=None, suppress_health_check=list(HealthCheck))
         @given(case=st.one_of([operation.as_strategy(mode) for mode in modes]))
         def check(case: schemathesis.Case[Any]) -> None:
             # No 5xx; status, content type and body as documented; forbidden bodies refused.
