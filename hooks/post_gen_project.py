@@ -36,12 +36,13 @@ OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
         "tabular": (
             *(f"{PACKAGE_DIR}/data/{name}.py" for name in TABULAR_MODULES),
             *(f"tests/test_{name}.py" for name in TABULAR_MODULES),
+            "tests/test_data_stages.py",
         ),
         # Reading a configured source, and the example table: the skeleton's pipeline uses both.
         "tabular|skeleton": (
             f"{PACKAGE_DIR}/data/sources.py",
             "tests/test_sources.py",
-            "tests/test_data_stages.py",
+            "tests/test_ingest.py",
             "conf/data/churn.yaml",
             "data/sources/churn.csv",
         ),

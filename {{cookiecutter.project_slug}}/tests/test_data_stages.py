@@ -1,10 +1,9 @@
-"""The data stages on the configured source: a faithful snapshot, one typed table, a clean one.
+"""The data stages on the configured source: one typed table, then a clean one.
 
 They run on the source ``conf/data/<name>.yaml`` names, in a scratch project, so
 the checks hold for whatever table the project is pointed at.
 """
 
-import hashlib
 import json
 from pathlib import Path
 
@@ -14,25 +13,10 @@ import pytest
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.dataset import DatasetConfig
 from {{ cookiecutter.package_name }}.data.errors import DataValidationError
-from {{ cookiecutter.package_name }}.data.sources import MANIFEST_FILE, local_files
 from {{ cookiecutter.package_name }}.data.tables import TABLE_FILE
 from {{ cookiecutter.package_name }}.metadata import Metadata
 from {{ cookiecutter.package_name }}.stages.align import SCHEMA_FILE
 from {{ cookiecutter.package_name }}.stages.process import REPORT_FILE, process
-
-
-def test_ingest_copies_the_source_byte_for_byte(staged: tuple[DatasetConfig, Metadata]) -> None:
-    dataset, metadata = staged
-    raw = metadata.stage_dir("raw") / dataset.name
-
-    manifest = json.loads((raw / MANIFEST_FILE).read_text())
-    assert manifest["files"]
-    for entry in manifest["files"]:
-        content = (raw / entry["path"]).read_bytes()
-        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
-    if isinstance(dataset.source, str) and not dataset.source.startswith("s3://"):
-        originals = {path.read_bytes() for path in local_files(dataset.source, metadata)}
-        assert {(raw / entry["path"]).read_bytes() for entry in manifest["files"]} == originals
 
 
 def test_align_gives_every_column_one_type(staged: tuple[DatasetConfig, Metadata]) -> None:

@@ -1,28 +1,14 @@
-"""The skeleton's data stages on the configured source: a snapshot passed through to one table.
+"""The skeleton's align and process stages on the configured source: one table.
 
 Replace these tests as you write your align and process stages.
 """
 
-import hashlib
-import json
-
 import pandas as pd
 
 from {{ cookiecutter.package_name }}.data.dataset import DatasetConfig
-from {{ cookiecutter.package_name }}.data.sources import MANIFEST_FILE, snapshot_tables
+from {{ cookiecutter.package_name }}.data.sources import snapshot_tables
 from {{ cookiecutter.package_name }}.data.tables import TABLE_FILE, read_tables
 from {{ cookiecutter.package_name }}.metadata import Metadata
-
-
-def test_ingest_records_every_file_it_copied(staged: tuple[DatasetConfig, Metadata]) -> None:
-    dataset, metadata = staged
-    raw = metadata.stage_dir("raw") / dataset.name
-
-    manifest = json.loads((raw / MANIFEST_FILE).read_text())
-    assert manifest["files"]
-    for entry in manifest["files"]:
-        content = (raw / entry["path"]).read_bytes()
-        assert hashlib.sha256(content).hexdigest() == entry["sha256"]
 
 
 def test_align_passes_the_snapshot_through(staged: tuple[DatasetConfig, Metadata]) -> None:
