@@ -161,7 +161,7 @@ def _run_query(source: SqlSource, target: Path) -> int:
     except (sqlalchemy.exc.ArgumentError, ImportError) as error:
         raise DataValidationError(
             f"source.url: cannot connect with {source.url!r}: {error}. Use a SQLAlchemy URL "
-            "(sqlite:///path.db, postgresql+psycopg://user:pass@host/db) and install its "
+            "(sqlite:///path.db, postgresql+psycopg://$DB_USER@host/db) and install its "
             "driver (`poetry add psycopg[binary]` for PostgreSQL)."
         ) from error
     try:
