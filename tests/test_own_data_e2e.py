@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,7 @@ from tests.servers import (
     start_postgres,
     tree_hashes,
 )
-from tools.project import make, run
+from tools.project import make, run, use_dataset
 from tools.servers import serve_and_predict
 
 pytestmark = pytest.mark.e2e
@@ -106,12 +105,8 @@ class OwnDataProject:
         return result
 
     def use(self, name: str, conf: str) -> None:
-        """Write conf/data/<name>.yaml and select it in conf/config.yaml: configuration only."""
-        (self.root / "conf" / "data" / f"{name}.yaml").write_text(conf)
-        config = self.root / "conf" / "config.yaml"
-        text, count = re.subn(r"(?m)^  - data: \S+$", f"  - data: {name}", config.read_text())
-        assert count == 1
-        config.write_text(text)
+        """Describe and select a dataset: configuration only."""
+        use_dataset(self.root, name, conf)
 
     def metrics(self) -> dict[str, float]:
         metrics: dict[str, float] = json.loads((self.root / "results/metrics.json").read_text())

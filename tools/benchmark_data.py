@@ -20,12 +20,11 @@ Figures, not pass/fail: this machine is shared, so compare ratios across runs.
 from __future__ import annotations
 
 import argparse
-import re
 import shutil
 import time
 from pathlib import Path
 
-from tools.project import TEMPLATE_DIR, bake, default_package_index_url, make, run
+from tools.project import TEMPLATE_DIR, bake, default_package_index_url, make, run, use_dataset
 from tools.servers import serve_and_predict
 
 OUTPUT = TEMPLATE_DIR / "build" / "benchmark-data"
@@ -77,13 +76,6 @@ def measure(project: Path, command: list[str]) -> tuple[float, float]:
     if code != "0":
         raise RuntimeError(f"{command} exited {code}:\n{result.stdout}\n{result.stderr}")
     return float(seconds), float(megabytes)
-
-
-def use_dataset(project: Path, name: str, conf: str) -> None:
-    """Write conf/data/<name>.yaml and select it in conf/config.yaml."""
-    (project / "conf" / "data" / f"{name}.yaml").write_text(conf)
-    config = project / "conf" / "config.yaml"
-    config.write_text(re.sub(r"(?m)^  - data: \S+$", f"  - data: {name}", config.read_text()))
 
 
 def fresh_project(folder: Path) -> Path:

@@ -8,6 +8,7 @@ the benchmarks, so all three exercise a project the same way a user does:
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 from collections.abc import Mapping, Sequence
@@ -100,3 +101,13 @@ def make(
     return run(
         ["make", "--no-print-directory", target], project, timeout=timeout, env=env, check=check
     )
+
+
+def use_dataset(project: Path, name: str, conf: str) -> None:
+    """Write ``conf/data/<name>.yaml`` and select it in ``conf/config.yaml``: configuration only."""
+    (project / "conf" / "data" / f"{name}.yaml").write_text(conf, encoding="utf-8")
+    config = project / "conf" / "config.yaml"
+    text, count = re.subn(r"(?m)^  - data: \S+$", f"  - data: {name}", config.read_text())
+    if count != 1:
+        raise ValueError(f"{config} does not select one dataset (`  - data: <name>`)")
+    config.write_text(text, encoding="utf-8")
