@@ -42,6 +42,10 @@ benchmark: setup ## Print generation and install timings
 benchmark-data: setup ## The tabular pipeline on 100k and 1M rows; own CSV to served prediction
 	$(VENV)/bin/python -m tools.benchmark_data
 
+.PHONY: benchmark-monitoring
+benchmark-monitoring: setup ## The monitor on 1M logged predictions; service req/s, log on vs off
+	$(VENV)/bin/python -m tools.benchmark_monitoring
+
 .PHONY: benchmark-serving
 benchmark-serving: setup ## Our prediction service vs `mlflow models serve`, side by side
 	$(VENV)/bin/python -m tools.benchmark_serving

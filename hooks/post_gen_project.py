@@ -50,9 +50,8 @@ OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
     "serving": {
         "flask": (
             f"{PACKAGE_DIR}/serving",
-            f"{PACKAGE_DIR}/drift.py",
-            f"{PACKAGE_DIR}/drift_report.py",
             "conf/serve",
+            "deploy/monitoring",
             "Dockerfile",
             ".dockerignore",
             "tests/test_serving.py",
@@ -60,7 +59,7 @@ OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "tests/test_batching.py",
             "tests/test_body.py",
             "tests/test_request_body.py",
-            "tests/test_drift.py",
+            "tests/test_monitoring_deploy.py",
         )
     },
 }

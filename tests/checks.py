@@ -32,7 +32,8 @@ GIT_IDENTITY = {
 
 # Template syntax that must never survive rendering. GitHub Actions' own `${{ ... }}`
 # expressions are legitimate in workflow files, so a `$` right before `{{` is allowed.
-LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{|\{%|\{#|cookiecutter\.")
+# Not leftovers: GitHub Actions' ${{ ... }} and Go templates' {{ $value }} (Prometheus alerts).
+LEFTOVER_TEMPLATE_SYNTAX = re.compile(r"(?<!\$)\{\{(?! \$)|\{%|\{#|cookiecutter\.")
 
 
 def load_hook(name: str) -> ModuleType:

@@ -1,4 +1,4 @@
-"""The S3/IAM server of the end-to-end tests (moto), and file hashes to compare data.
+"""The servers of the end-to-end tests (moto's S3/IAM, PostgreSQL, Prometheus), and file hashes.
 
 Generic process handling (free ports, start, stop by process group) is in tools.servers.
 
@@ -10,6 +10,7 @@ from the operating system and writes its log to a file the failure message shows
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import pwd
 import shlex
@@ -198,3 +199,36 @@ def _start_until(command: list[str], log: Path, port: int) -> Server:
             time.sleep(0.2)
     server.stop()
     raise RuntimeError(f"postgres not ready on port {port}:\n{server.output()}")
+
+
+@dataclass(frozen=True)
+class PrometheusServer:
+    """A Prometheus on 127.0.0.1 with its HTTP API."""
+
+    server: Server
+    url: str
+
+    def alerts(self) -> list[dict[str, Any]]:
+        """The alerts Prometheus holds now (pending or firing), from ``/api/v1/alerts``."""
+        with urllib.request.urlopen(f"{self.url}/api/v1/alerts", timeout=10) as response:
+            alerts: list[dict[str, Any]] = json.load(response)["data"]["alerts"]
+        return alerts
+
+    def stop(self) -> None:
+        """Stop the server by process id."""
+        self.server.stop()
+
+
+def start_prometheus(config: Path, folder: Path) -> PrometheusServer:
+    """Start Debian's ``prometheus`` with ``config`` on a free port of 127.0.0.1."""
+    binary = shutil.which("prometheus") or "/usr/bin/prometheus"
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    command = [
+        binary,
+        f"--config.file={config}",
+        f"--storage.tsdb.path={folder / 'tsdb'}",
+        f"--web.listen-address=127.0.0.1:{port}",
+    ]
+    server = start("prometheus", command, folder / "prometheus.log", ready_url=f"{url}/-/ready")
+    return PrometheusServer(server, url)

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.checks import bake_for_e2e
-from tools.project import make, run
+from tools.project import make, quick_install, run
 from tools.servers import serve_and_predict
 
 pytestmark = pytest.mark.e2e
@@ -33,9 +33,13 @@ AWKWARD_ANSWERS = {
 
 
 def installed_project(output: Path, answers: dict[str, str] | None = None) -> Path:
-    """Bake with the test machine's package index, then `make install`."""
+    """Bake with the test machine's package index, then `make install` as shipped (default
+    answers) or without compiling every module up front (others: see quick_install)."""
     project = bake_for_e2e(output, answers)
-    make(project, "install")
+    if answers:
+        quick_install(project)
+    else:
+        make(project, "install")
     return project
 
 

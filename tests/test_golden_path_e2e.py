@@ -17,7 +17,7 @@ import pytest
 import yaml
 
 from tests.checks import GIT_IDENTITY, bake_for_e2e
-from tools.project import make, run
+from tools.project import make, quick_install, run
 
 pytestmark = pytest.mark.e2e
 
@@ -67,7 +67,7 @@ def mlflow_summary(project: Path) -> dict[str, Any]:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The default project, installed, after its first `make pipeline`."""
     root = bake_for_e2e(tmp_path_factory.mktemp("golden"))
-    make(root, "install")
+    quick_install(root)
     make(root, "pipeline")
     yield root
 

@@ -30,7 +30,7 @@ import pytest
 
 from tests.checks import bake_for_e2e
 from tests.servers import MOTO_KEYS, REGION, MotoServer
-from tools.project import make
+from tools.project import make, quick_install
 from tools.servers import Server, free_port, start
 
 pytestmark = pytest.mark.e2e
@@ -70,7 +70,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Path:
         tmp_path_factory.mktemp("mlflow-server"),
         {"s3_bucket": BUCKET, "s3_prefix": PREFIX, "s3_endpoint_url": moto.url},
     )
-    make(root, "install")
+    quick_install(root)
     return root
 
 

@@ -1,18 +1,24 @@
 """Slow tier: the generated service under real gunicorn, with the pipeline's champion model.
 
 Bakes the default project, installs it, runs `make pipeline`, starts `make serve`
-on 127.0.0.1 (a free port, two workers) and talks HTTP to it: the model's own
-input example, malformed requests, then 10 000 requests from concurrent clients.
+on 127.0.0.1 (a free port, two workers) and talks HTTP to it. The monitoring loop
+comes first, while the prediction log holds only its batches: a clean and a shifted
+batch checked by `make monitor`, Prometheus firing the missing-input alert, a worker
+killed under load. Then the model's own input example, malformed requests, and
+10 000 requests from concurrent clients.
 """
 
 from __future__ import annotations
 
 import http.client
 import json
+import os
 import re
+import signal
 import socket
 import subprocess
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -22,7 +28,8 @@ from typing import Any
 import pytest
 
 from tests.checks import bake_for_e2e
-from tools.project import make, project_env, run
+from tests.servers import start_prometheus
+from tools.project import make, project_env, quick_install, run
 from tools.servers import HOST, free_port, ready_in_a_row, stop_process_group
 
 pytestmark = pytest.mark.e2e
@@ -37,6 +44,7 @@ READY_TIMEOUT = 300.0
 class Service:
     port: int
     log: Path
+    pid: int  # of the process group: make, poetry, the gunicorn master and workers
 
     def request(
         self,
@@ -73,7 +81,7 @@ class Service:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = bake_for_e2e(tmp_path_factory.mktemp("serving"))
-    make(root, "install")
+    quick_install(root)
     make(root, "pipeline", timeout=1800)
     return root
 
@@ -93,7 +101,7 @@ def service(project: Path) -> Iterator[Service]:
             start_new_session=True,  # its own process group: make, poetry, gunicorn, workers
         )
     try:
-        running = Service(port, log)
+        running = Service(port, log, process.pid)
         try:
             ready_in_a_row(port, "/ready", process, timeout=READY_TIMEOUT)
         except RuntimeError as error:
@@ -101,6 +109,197 @@ def service(project: Path) -> Iterator[Service]:
         yield running
     finally:
         stop_process_group(process, timeout=60)
+
+
+# Run in the project: two batches of model inputs from the training set, as JSON
+# records (dates as ISO text); the second with one numeric feature shifted by two
+# standard deviations and a fifth of all values blanked.
+BATCHES_SCRIPT = """
+import json, pathlib, sys
+import numpy as np, pandas as pd
+folder = next(pathlib.Path("data/experiment").glob("*/dataset.json")).parent
+features = json.loads((folder / "dataset.json").read_text())["features"]
+rows = pd.read_parquet(folder / "train.parquet")[list(features)].sample(n=600, random_state=1)
+for name, kind in features.items():
+    if kind == "date":
+        rows[name] = rows[name].dt.strftime("%Y-%m-%dT%H:%M:%S")
+numeric = [name for name, kind in features.items() if kind == "numeric"]
+shifted_column = max(numeric, key=lambda name: rows[name].nunique())
+shifted = rows.copy()
+shifted[shifted_column] = shifted[shifted_column] + 2 * rows[shifted_column].std()
+blank = np.random.default_rng(2).random(shifted.shape) < 0.2
+shifted = shifted.astype(object).mask(blank)
+def records(frame):
+    return json.loads(frame.to_json(orient="records"))
+out = pathlib.Path(sys.argv[1])
+(out / "clean.json").write_text(json.dumps(records(rows)))
+(out / "shifted.json").write_text(json.dumps(records(shifted)))
+print(shifted_column)
+"""
+CHUNK_ROWS = 50
+PROMETHEUS_CONFIG = """
+global: {{scrape_interval: 1s, evaluation_interval: 1s}}
+rule_files: [{rules}]
+scrape_configs:
+  - job_name: model-service
+    static_configs: [{{targets: ["{target}"]}}]
+"""
+
+
+def post_batch(service: Service, rows: list[dict[str, Any]], name: str) -> list[str]:
+    """POST the rows in requests of CHUNK_ROWS, each with its own request id; return the ids."""
+    ids = []
+    for start in range(0, len(rows), CHUNK_ROWS):
+        request_id = f"{name}-{start}"
+        body = json.dumps(rows[start : start + CHUNK_ROWS]).encode()
+        headers = {"Content-Type": "application/json", "X-Request-ID": request_id}
+        status, reply = service.request("POST", "/predict", body, headers)
+        assert status == 200, reply[:500]
+        ids.append(request_id)
+    return ids
+
+
+def make_monitor(project: Path) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        ["make", "--no-print-directory", "monitor"],
+        cwd=project,
+        env=project_env(),
+        capture_output=True,
+        text=True,
+        timeout=600,
+        check=False,
+    )
+
+
+def monitor_report(project: Path) -> dict[str, Any]:
+    report: dict[str, Any] = json.loads((project / "results/monitor/monitor.json").read_text())
+    return report
+
+
+def test_the_monitor_finds_the_shift_and_the_gaps_in_the_prediction_log(
+    project: Path, service: Service, tmp_path: Path
+) -> None:
+    shifted_column = run(
+        ["poetry", "run", "python", "-c", BATCHES_SCRIPT, str(tmp_path)], project
+    ).stdout.strip()
+    clean = json.loads((tmp_path / "clean.json").read_text())
+    shifted = json.loads((tmp_path / "shifted.json").read_text())
+
+    post_batch(service, clean, "clean")
+    healthy = make_monitor(project)
+    after_clean = monitor_report(project)
+    post_batch(service, shifted, "shifted")
+    alarmed = make_monitor(project)
+    after_shift = monitor_report(project)
+
+    # Training rows: no input may raise an alarm (their predictions are in-sample, while
+    # the reference's are on the test set, so the prediction column is not judged here).
+    assert healthy.returncode == 0, healthy.stderr
+    assert [a for a in after_clean["alarms"] if a["column"] != "prediction"] == [], healthy.stdout
+    assert after_clean["batch"]["rows"] >= len(clean)
+    assert alarmed.returncode == 0, alarmed.stderr  # make prints the verdict, no "Error 3"
+    assert alarmed.stdout.startswith("Alarm:") and "Error" not in alarmed.stderr
+    assert after_shift["status"] == "alarm"
+    assert after_shift["batch"]["rows"] == after_clean["batch"]["rows"] + len(shifted)
+    raised = {(alarm["column"], alarm["check"]) for alarm in after_shift["alarms"]}
+    assert (shifted_column, "drift") in raised
+    assert {check for _, check in raised} >= {"drift", "missing"}
+    assert (project / "results/monitor/monitor.html").read_text().count("<svg") >= 2
+
+
+def test_prometheus_fires_the_missing_input_alert(
+    project: Path, service: Service, tmp_path: Path
+) -> None:
+    # The project's rules, with `for:` set to zero so the test need not wait minutes.
+    rules = (project / "deploy/monitoring/prometheus/alerts.yml").read_text()
+    (tmp_path / "alerts.yml").write_text(re.sub(r"for: \d+m", "for: 0s", rules))
+    config = tmp_path / "prometheus.yml"
+    target = f"{HOST}:{service.port}"
+    config.write_text(PROMETHEUS_CONFIG.format(rules=tmp_path / "alerts.yml", target=target))
+    prometheus = start_prometheus(config, tmp_path)
+    try:
+        time.sleep(3)  # a few scrapes before the gaps arrive
+        run(["poetry", "run", "python", "-c", BATCHES_SCRIPT, str(tmp_path)], project)
+        shifted = json.loads((tmp_path / "shifted.json").read_text())
+        firing: list[str] = []
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline and "ModelInputsMissing" not in firing:
+            post_batch(service, shifted[:200], "gaps")
+            time.sleep(2)
+            firing = [
+                alert["labels"]["alertname"]
+                for alert in prometheus.alerts()
+                if alert["state"] == "firing"
+            ]
+    finally:
+        prometheus.stop()
+
+    assert "ModelInputsMissing" in firing, prometheus.server.output()[-2000:]
+    assert "ModelErrorRate" not in firing and "ModelServiceDown" not in firing
+
+
+def gunicorn_workers(service_pid: int) -> list[int]:
+    """The gunicorn worker processes of the service started as ``service_pid``'s group."""
+    processes = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+                command = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode()
+            except OSError:
+                continue
+            fields = stat.rsplit(")", 1)[1].split()
+            processes[int(entry.name)] = (int(fields[1]), int(fields[2]), command)
+    gunicorns = {
+        pid
+        for pid, (_, group, command) in processes.items()
+        if group == service_pid and "gunicorn" in command
+    }
+    return sorted(pid for pid in gunicorns if processes[pid][0] in gunicorns)
+
+
+def test_a_killed_worker_leaves_every_answered_request_logged_once(
+    project: Path, service: Service
+) -> None:
+    example = service.json("GET", "/model")[1]["input_example"]
+    answered: list[str] = []
+    lock = threading.Lock()
+
+    def client(name: str) -> None:
+        for index in range(150):
+            request_id = f"kill-{name}-{index}"
+            try:
+                status, _ = service.request(
+                    "POST",
+                    "/predict",
+                    json.dumps(example).encode(),
+                    {"Content-Type": "application/json", "X-Request-ID": request_id},
+                )
+            except (OSError, http.client.HTTPException):
+                continue
+            if status == 200:
+                with lock:
+                    answered.append(request_id)
+
+    threads = [threading.Thread(target=client, args=(str(n),)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    time.sleep(1.0)
+    victim = gunicorn_workers(service.pid)[0]
+    os.kill(victim, signal.SIGKILL)
+    for thread in threads:
+        thread.join(timeout=300)
+
+    records = []
+    for path in next((project / "monitoring/predictions").iterdir()).glob("*.jsonl*"):
+        complete, _, cut = path.read_bytes().rpartition(b"\n")
+        records += [json.loads(line) for line in complete.split(b"\n") if line]
+        # Only the killed worker's file may end in a line cut mid-write.
+        assert not cut or f"-{victim}-" in path.name, (path.name, cut[:200])
+    killed = [r["request_id"] for r in records if r["request_id"].startswith("kill-")]
+    assert len(answered) > 300  # the load went on after the kill
+    assert sorted(set(answered) - set(killed)) == []  # every answered request is logged
+    assert len(killed) == len(set(killed))  # and none twice
 
 
 def test_the_model_input_example_predicts(service: Service) -> None:
@@ -190,18 +389,6 @@ def test_a_body_shorter_than_its_content_length_gets_400(service: Service) -> No
     assert service.request("GET", "/health")[0] == 200
 
 
-def make_drift(project: Path, data: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        ["make", "--no-print-directory", "drift", f"DATA={data}"],
-        cwd=project,
-        env=project_env(),
-        capture_output=True,
-        text=True,
-        timeout=600,
-        check=False,
-    )
-
-
 def _client(service: Service, body: bytes, count: int, statuses: Counter[int]) -> None:
     headers = {"Content-Type": "application/json"}
     connection = http.client.HTTPConnection(HOST, service.port, timeout=30)
@@ -248,25 +435,3 @@ def test_ten_thousand_concurrent_requests_without_errors(service: Service) -> No
     assert service.metric("model_rows_predicted_total") - before["rows"] == sent
     latency = service.metric("model_request_latency_seconds_count", 'endpoint="/predict"')
     assert latency - before["latency"] == sent
-
-
-def test_drift_report_on_the_training_data_and_on_a_shifted_copy(project: Path) -> None:
-    train = next((project / "data" / "experiment").glob("*/train.parquet"))
-    shift = (
-        "import pandas as pd, sys; f = pd.read_parquet(sys.argv[1]); "
-        "f[f.select_dtypes('number').columns] *= 3; f.to_csv(sys.argv[2], index=False)"
-    )
-    shifted = project / "shifted.csv"
-    run(["poetry", "run", "python", "-c", shift, str(train), str(shifted)], project)
-
-    same = make_drift(project, train)
-    moved = make_drift(project, shifted)
-
-    assert same.returncode == 0, same.stdout + same.stderr
-    assert re.search(r"^0 of \d+ features drifted", same.stdout, re.MULTILINE), same.stdout
-    assert moved.returncode == 2  # make's own status when its command fails ...
-    assert "Error 3" in moved.stderr  # ... and the drift command's: 3, drift found
-    assert "DRIFT " in moved.stdout
-    report = json.loads((project / "results" / "drift" / "drift.json").read_text())
-    assert report["drift"] is True
-    assert (project / "results" / "drift" / "drift.html").is_file()

@@ -19,10 +19,11 @@ SERVING_FILES = [
     "src/{package}/serving/app.py",
     "src/{package}/serving/batching.py",
     "src/{package}/serving/gunicorn_conf.py",
-    "src/{package}/drift.py",
     "tests/test_serving.py",
     "tests/test_serving_properties.py",
-    "tests/test_drift.py",
+    "deploy/monitoring/prometheus/alerts.yml",
+    "deploy/monitoring/grafana/dashboards/model-service.json",
+    "tests/test_monitoring_deploy.py",
 ]
 
 
@@ -41,9 +42,8 @@ def test_flask_serving_brings_the_service_and_its_commands(bake: Bake) -> None:
     pyproject = tomllib.loads((project / "pyproject.toml").read_text(encoding="utf-8"))
     dependencies = " ".join(pyproject["project"]["dependencies"])
     assert all(name in dependencies for name in ("flask", "gunicorn", "prometheus-client"))
-    assert "my-ml-project-drift" in pyproject["project"]["scripts"]
     makefile = (project / "Makefile").read_text(encoding="utf-8")
-    assert "\nserve:" in makefile and "\ndrift:" in makefile
+    assert "\nserve:" in makefile
 
 
 def test_without_serving_nothing_of_the_service_is_left(bake: Bake) -> None:
@@ -53,7 +53,7 @@ def test_without_serving_nothing_of_the_service_is_left(bake: Bake) -> None:
         assert not (project / path.format(package="my_ml_project")).exists(), path
     assert not (project / "src/my_ml_project/serving").exists()
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
-    assert "flask" not in pyproject and "-drift" not in pyproject
+    assert "flask" not in pyproject
     makefile = (project / "Makefile").read_text(encoding="utf-8")
     assert "\nserve:" not in makefile and "gunicorn" not in makefile
     config = (project / "conf/config.yaml").read_text(encoding="utf-8")

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# System programs the end-to-end tests run besides Python packages: nginx and openssl
-# (the team MLflow server behind nginx), PostgreSQL (a query source of a team's own
-# data), git and make. Installed with apt-get when
+# System programs the tests run besides Python packages: nginx and openssl (the team
+# MLflow server behind nginx), PostgreSQL (a query source of a team's own data),
+# Prometheus and promtool (the service's alerts), git and make. Installed with apt-get when
 # missing and running as root; otherwise the command to run is printed.
 set -euo pipefail
 
@@ -12,6 +12,7 @@ command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 \
     || missing+=(postgresql)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 ((${#missing[@]})) || exit 0
 
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

@@ -12,12 +12,15 @@ import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
 import pytest
+import requests
 from hydra.core.global_hydra import GlobalHydra
 from mlflow import MlflowClient
+from moto.server import ThreadedMotoServer
 
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.dataset import DatasetConfig, dataset_config
@@ -53,6 +56,40 @@ def fresh_hydra() -> Iterator[None]:
     GlobalHydra.instance().clear()
     yield
     GlobalHydra.instance().clear()
+
+
+@pytest.fixture
+def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """A real S3 API on 127.0.0.1 (moto's server), empty; returns a boto3 client of it.
+
+    The project's code reaches it through ``AWS_ENDPOINT_URL_S3``, with throwaway keys.
+    """
+    import boto3
+
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    host, port = server.get_host_and_port()
+    # moto keeps its buckets in the process: start each test from none.
+    requests.post(f"http://{host}:{port}/moto-api/reset", timeout=10).raise_for_status()
+    settings = {
+        "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
+        "AWS_ACCESS_KEY_ID": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_MAX_ATTEMPTS": "2",
+    }
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.delenv("AWS_PROFILE", raising=False)
+    yield boto3.client("s3", endpoint_url=settings["AWS_ENDPOINT_URL_S3"], region_name="us-east-1")
+    server.stop()
+
+
+def create_bucket(client: Any, name: str, region: str) -> None:
+    """Create a bucket in ``region`` (us-east-1 takes no location constraint)."""
+    location = {} if region == "us-east-1" else {"LocationConstraint": region}
+    client.create_bucket(
+        Bucket=name, **({"CreateBucketConfiguration": location} if location else {})
+    )
 
 
 def make_scratch_project(root: Path) -> Metadata:

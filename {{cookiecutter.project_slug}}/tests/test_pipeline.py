@@ -120,7 +120,7 @@ def test_another_dataset_gets_a_champion_of_its_own(
     registered_model: str, scratch_project: Path, configured_table: pd.DataFrame
 ) -> None:
     metadata = load_metadata()
-    other = compose_config([*TRAIN_OVERRIDES, "+data.name=other"], root=scratch_project)
+    other = compose_config([*TRAIN_OVERRIDES, "++data.name=other"], root=scratch_project)
     folder = metadata.stage_dir("processed") / "other"
     folder.mkdir(parents=True)
     configured_table.to_parquet(folder / TABLE_FILE)

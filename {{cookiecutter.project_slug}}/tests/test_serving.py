@@ -22,6 +22,7 @@ from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.inference import NUMERIC_TYPES
 from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import main
+from {{ cookiecutter.package_name }}.prediction_log import log_files, read_logs
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.logs import JsonFormatter
 from {{ cookiecutter.package_name }}.serving.model import ServedModel
@@ -553,6 +554,9 @@ def test_settings_come_from_conf_serve_then_the_environment(scratch_project: Pat
     )
 
     assert (configured.max_batch_rows, configured.model_alias) == (7, "champion")
+    assert configured.prediction_log_dir == load_metadata().prediction_log_dir(
+        configured.model_name
+    )
     assert configured.uri.endswith("@champion")
     assert configured.merge_requests
     assert (overridden.model_version, overridden.max_body_bytes) == ("3", 999)
@@ -572,6 +576,49 @@ def test_the_configured_datasets_model_is_served(scratch_project: Path) -> None:
     assert other.model_name == metadata.registered_model_name("other")
 
 
+def test_each_answered_request_is_in_the_prediction_log(
+    registered_model: str, rows: list[Record], champion: Champion, tmp_path: Path
+) -> None:
+    settings = ServeSettings(registered_model, prediction_log_dir=tmp_path / "log")
+    client = create_app(settings).test_client()
+
+    answers = [
+        client.post("/predict", json=rows, headers={"X-Request-ID": f"req-{i}"}) for i in range(3)
+    ]
+
+    logged = read_logs(log_files(tmp_path / "log"), champion.project.experiment.features)
+    assert sorted(set(logged.meta["request_id"])) == ["req-0", "req-1", "req-2"]
+    assert len(logged) == 3 * len(rows)
+    first = logged.where(logged.meta["request_id"] == "req-0")
+    assert first.meta["prediction"].tolist() == answers[0].get_json()["predictions"]
+    assert set(first.meta["model_version"]) == {"1"}
+    assert list(first.inputs.columns) == champion.names
+
+
+def test_a_prediction_log_that_cannot_be_written_never_fails_a_request(
+    registered_model: str, row: Record, tmp_path: Path
+) -> None:
+    (tmp_path / "log").write_text("a file where the log folder should be", encoding="utf-8")
+    settings = ServeSettings(registered_model, prediction_log_dir=tmp_path / "log" / "model")
+    client = create_app(settings).test_client()
+    dropped = sample("model_prediction_log_dropped_requests_total")
+
+    status, _ = post(client, [row])
+
+    assert status == 200
+    assert sample("model_prediction_log_dropped_requests_total") == dropped + 1
+
+
+def test_a_sample_rate_of_zero_logs_nothing(
+    registered_model: str, row: Record, tmp_path: Path
+) -> None:
+    settings = ServeSettings(
+        registered_model, prediction_log_dir=tmp_path / "log", log_sample_rate=0.0
+    )
+    assert post(create_app(settings).test_client(), [row])[0] == 200
+    assert not (tmp_path / "log").exists()
+
+
 @pytest.mark.usefixtures("scratch_project")
 def test_bad_settings_are_named() -> None:
     with pytest.raises(SettingsError, match=r"MAX_BATCH_ROWS must be a number \(int\)"):
@@ -580,6 +627,10 @@ def test_bad_settings_are_named() -> None:
         load_settings(environ={"MERGE_REQUESTS": "maybe"})
     with pytest.raises(SettingsError, match="max_batch_rows must be at least 1"):
         load_settings(["serve.max_batch_rows=0"], environ={})
+    with pytest.raises(SettingsError, match="LOG_SAMPLE_RATE must be a number from 0 to 1"):
+        load_settings(environ={"LOG_SAMPLE_RATE": "all"})
+    with pytest.raises(SettingsError, match=r"log_sample_rate must be 0 to 1, got 1\.5"):
+        load_settings(environ={"LOG_SAMPLE_RATE": "1.5"})
 
 
 def test_logs_are_json_lines_with_extra_fields() -> None:

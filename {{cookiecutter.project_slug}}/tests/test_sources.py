@@ -9,7 +9,6 @@ import pandas as pd
 import pytest
 import sqlalchemy
 
-from {{ cookiecutter.package_name }}.data import sources
 from {{ cookiecutter.package_name }}.data.errors import DataValidationError
 from {{ cookiecutter.package_name }}.data.sources import (
     MANIFEST_FILE,
@@ -19,6 +18,8 @@ from {{ cookiecutter.package_name }}.data.sources import (
     snapshot_tables,
 )
 from {{ cookiecutter.package_name }}.metadata import METADATA_FILE, Metadata, load_metadata
+
+from .conftest import create_bucket
 
 CSV = "customer,plan,churned\nc1,basic,true\nc2,premium,false\n"
 
@@ -232,26 +233,6 @@ def test_a_query_source_needs_exactly_sql_and_url(source: dict[str, Any]) -> Non
     assert f"got {sorted(source)}" in str(error.value)
 
 
-class FakeS3:
-    """Enough of a boto3 S3 client for sources: list objects by prefix, download one."""
-
-    def __init__(self, objects: dict[str, bytes]) -> None:
-        self.objects = objects
-        self.downloaded: list[str] = []
-
-    def get_paginator(self, operation: str) -> "FakeS3":
-        assert operation == "list_objects_v2"
-        return self
-
-    def paginate(self, Bucket: str, Prefix: str) -> list[dict[str, Any]]:
-        assert Bucket == "bucket"
-        return [{"Contents": [{"Key": key} for key in self.objects if key.startswith(Prefix)]}]
-
-    def download_file(self, bucket: str, key: str, filename: str) -> None:
-        self.downloaded.append(key)
-        Path(filename).write_bytes(self.objects[key])
-
-
 S3_OBJECTS = {
     "exports/2026-01.csv": b"a\n1\n",
     "exports/2026-02.csv": b"a\n2\n",
@@ -259,6 +240,15 @@ S3_OBJECTS = {
     "exports/README.md": b"not a table",
     "other/2026-01.csv": b"a\n3\n",
 }
+
+
+@pytest.fixture
+def exports(s3: Any, metadata: Metadata) -> Any:
+    """S3_OBJECTS in bucket ``bucket`` of a real S3 API (moto), in the project's region."""
+    create_bucket(s3, "bucket", metadata.storage.region)
+    for key, body in S3_OBJECTS.items():
+        s3.put_object(Bucket="bucket", Key=key, Body=body)
+    return s3
 
 
 @pytest.mark.parametrize(
@@ -271,21 +261,15 @@ S3_OBJECTS = {
     ],
 )
 def test_an_s3_uri_names_an_object_or_a_prefix(
-    uri: str, files: list[str], target: Path, metadata: Metadata, monkeypatch: pytest.MonkeyPatch
+    uri: str, files: list[str], target: Path, metadata: Metadata, exports: Any
 ) -> None:
-    monkeypatch.setattr(sources, "_s3_client", lambda metadata: FakeS3(S3_OBJECTS))
-
     snapshot_source(uri, target, metadata)
 
     assert [item["path"] for item in manifest(target)["files"]] == files
     assert manifest(target)["source"] == uri
 
 
-def test_an_empty_s3_prefix_is_named(
-    target: Path, metadata: Metadata, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(sources, "_s3_client", lambda metadata: FakeS3(S3_OBJECTS))
-
+def test_an_empty_s3_prefix_is_named(target: Path, metadata: Metadata, exports: Any) -> None:
     with pytest.raises(DataValidationError) as error:
         snapshot_source("s3://bucket/imports/", target, metadata)
 

@@ -83,10 +83,11 @@ class DataStage(_Section):
 
 
 class Outputs(_Section):
-    """Where the pipeline keeps what it makes besides data: models and results."""
+    """Where the project keeps what it makes besides data: models, results, monitoring."""
 
     models: PurePosixPath = PurePosixPath("models")
     results: PurePosixPath = PurePosixPath("results")
+    monitoring: PurePosixPath = PurePosixPath("monitoring")
 
 
 class Tracking(_Section):
@@ -146,6 +147,14 @@ class Metadata(_Section):
     def results_dir(self) -> Path:
         """Return the folder of the latest evaluation's metrics and plots."""
         return self._root / self.outputs.results
+
+    def prediction_log_dir(self, model_name: str) -> Path:
+        """Return the folder of the prediction logs of the registered model ``model_name``."""
+        return self._root / self.outputs.monitoring / "predictions" / model_name
+
+    def prediction_log_uri(self, model_name: str) -> str:
+        """Return the ``s3://`` URI the closed prediction logs of ``model_name`` are shipped to."""
+        return self.storage.uri(self.outputs.monitoring / "predictions" / model_name)
 
     def registered_model_name(self, dataset: str) -> str:
         """Return the registry name of ``dataset``'s models: each dataset has its own champion."""

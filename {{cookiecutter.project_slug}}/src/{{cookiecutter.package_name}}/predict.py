@@ -10,17 +10,22 @@ but not used. The champion scores ``visits.csv`` into ``visits.predictions.csv``
 A given version, to a given file:
 
     {{ cookiecutter.project_slug }}-predict visits.parquet --version 3 --output out.parquet
+
+With ``--log`` the scored rows also go to the prediction log, as the service's do,
+so ``make monitor`` checks them against the model's reference.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
+import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 import mlflow
+from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from .config import compose_config
@@ -34,6 +39,7 @@ from .inference import (
     text_columns,
 )
 from .metadata import MetadataError, load_metadata
+from .prediction_log import LogSettings, PredictionLog
 from .tracking import resolve_tracking_uri
 
 
@@ -49,23 +55,46 @@ class ScoredFile:
     path: Path
     rows: int
     missing_fraction: float
+    unlogged_records: int = 0  # records the prediction log could not write
+
+
+LOGGED_ROWS_PER_RECORD = 10_000  # rows of a file logged under one request id
 
 
 def predict_file(
-    input_path: Path, output_path: Path | None, reference: ModelReference
+    input_path: Path,
+    output_path: Path | None,
+    reference: ModelReference,
+    log_dir: Path | None = None,
 ) -> ScoredFile:
     """Score every row of ``input_path`` and write it with a ``prediction`` column.
 
     The model's text columns are read as written (codes such as ``01234`` keep
-    their zeros), as the service receives them.
+    their zeros), as the service receives them. With ``log_dir`` (and a
+    ``reference`` pinned to a version), the inputs and predictions are logged there.
     """
     model = load_model(reference)
     schema = input_schema(model)
     frame = read_table(input_path, text_columns(schema))
-    scored = frame.assign(prediction=predict_frame(model, frame))
+    predictions = predict_frame(model, frame)
+    scored = frame.assign(prediction=predictions)
     output_path = output_path or default_output(input_path)
     write_table(scored, output_path)
     inputs = frame.reindex(columns=schema.input_names())
+    if log_dir is not None:
+        log = PredictionLog(
+            LogSettings(log_dir), reference.name, reference.version, model.metadata.run_id
+        )
+        batch_id = f"{input_path.stem}-{uuid.uuid4().hex[:8]}"
+        for start in range(0, len(inputs), LOGGED_ROWS_PER_RECORD):
+            chunk = slice(start, start + LOGGED_ROWS_PER_RECORD)
+            log.write(
+                f"{batch_id}-{start}",
+                inputs.iloc[chunk].to_dict("records"),
+                predictions.iloc[chunk].tolist(),
+            )
+        log.close()
+        return ScoredFile(output_path, len(frame), missing_fraction(inputs), log.dropped)
     return ScoredFile(output_path, len(frame), missing_fraction(inputs))
 
 
@@ -83,6 +112,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         "--alias", default="champion", help="registry alias to use (default: champion)"
     )
     which.add_argument("--version", help="registered version number to use instead of an alias")
+    parser.add_argument(
+        "--log", action="store_true", help="also append the rows to the prediction log"
+    )
     args = parser.parse_args(argv)
 
     try:
@@ -95,7 +127,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     model_name = metadata.registered_model_name(dataset)
     reference = ModelReference(model_name, args.alias, args.version)
     try:
-        scored = predict_file(args.input, args.output, reference)
+        if args.log and not reference.version:  # the log names the version that scored
+            version = MlflowClient().get_model_version_by_alias(model_name, args.alias).version
+            reference = ModelReference(model_name, args.alias, str(version))
+        log_dir = metadata.prediction_log_dir(model_name) if args.log else None
+        scored = predict_file(args.input, args.output, reference, log_dir)
     except ValueError as error:  # InputSchemaError and DataValidationError included
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -106,6 +142,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         f"Wrote {scored.path}: {scored.rows} rows scored by {reference.uri}; "
         f"{scored.missing_fraction:.1%} of their input values were missing (imputed)."
     )
+    if scored.unlogged_records:
+        print(
+            f"error: {scored.unlogged_records} record(s) could not be written to the "
+            f"prediction log in {log_dir}; check that the folder is writable",
+            file=sys.stderr,
+        )
+        return 2
     return 0
 
 

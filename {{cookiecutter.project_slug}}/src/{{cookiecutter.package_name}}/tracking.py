@@ -63,14 +63,24 @@ class TrackingTarget:
     model_name: str
 
 
-def configure_tracking(config: DictConfig, metadata: Metadata) -> TrackingTarget:
-    """Point MLflow at the configured server and experiment."""
-    target = TrackingTarget(
+def registered_model_name(config: DictConfig, metadata: Metadata) -> str:
+    """The registry name of the configured dataset's models."""
+    configured = config.tracking.registered_model_name
+    return str(configured or metadata.registered_model_name(str(config.data.name)))
+
+
+def tracking_target(config: DictConfig, metadata: Metadata) -> TrackingTarget:
+    """The configured server, experiment and registered model name of the dataset."""
+    return TrackingTarget(
         uri=resolve_tracking_uri(metadata, config.env.tracking_uri, config.env.name),
         experiment_name=config.tracking.experiment_name or metadata.tracking.experiment_name,
-        model_name=config.tracking.registered_model_name
-        or metadata.registered_model_name(str(config.data.name)),
+        model_name=registered_model_name(config, metadata),
     )
+
+
+def configure_tracking(config: DictConfig, metadata: Metadata) -> TrackingTarget:
+    """Point MLflow at the configured server and experiment."""
+    target = tracking_target(config, metadata)
     mlflow.set_tracking_uri(target.uri)
     mlflow.set_experiment(target.experiment_name)
     return target

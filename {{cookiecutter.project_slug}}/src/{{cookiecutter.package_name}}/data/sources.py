@@ -28,13 +28,13 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..metadata import STAGES, Metadata
+from ..s3 import S3_SCHEME, s3_client, split_uri
 from .errors import DataValidationError
 from .io import atomic_directory
 from .tables import is_table
 
 MANIFEST_FILE = "source.json"
 QUERY_FILE = "query.parquet"
-S3_SCHEME = "s3://"
 
 
 @dataclass(frozen=True)
@@ -113,19 +113,12 @@ def local_files(pattern: str, metadata: Metadata) -> list[Path]:
     return files
 
 
-def _s3_client(metadata: Metadata) -> Any:
-    import boto3  # imported here: only S3 sources need it
-
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or metadata.storage.endpoint_url or None
-    return boto3.client("s3", region_name=metadata.storage.region, endpoint_url=endpoint)
-
-
 def _download_s3(uri: str, folder: Path, metadata: Metadata) -> list[Path]:
     """Download the object ``uri``, or every table file below the prefix ``uri``."""
     from botocore.exceptions import BotoCoreError, ClientError
 
-    bucket, _, key = uri.removeprefix(S3_SCHEME).partition("/")
-    client = _s3_client(metadata)
+    bucket, key = split_uri(uri)
+    client = s3_client(metadata.storage)
     try:
         pages = client.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=key)
         keys = [item["Key"] for page in pages for item in page.get("Contents", [])]

@@ -24,6 +24,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
+from ..prediction_log import LogSettings, PredictionLog
 from . import metrics
 from .batching import MergingPredictor, Predict
 from .body import BodyReader
@@ -52,6 +53,7 @@ class ServiceState:
         self.predict: Predict | None = None
         self.reader: BodyReader | None = None
         self.openapi: dict[str, Any] | None = None
+        self.log: PredictionLog | None = None
         self.error: str | None = None
         self.settled = threading.Event()  # set once loading succeeded or failed
 
@@ -75,8 +77,22 @@ class ServiceState:
             if self.settings.merge_requests
             else model.predict
         )
+        self.log = self._prediction_log(model)
         self.model = model
         self.settled.set()
+
+    def _prediction_log(self, model: ServedModel) -> PredictionLog | None:
+        settings = self.settings
+        if settings.prediction_log_dir is None or settings.log_sample_rate == 0:
+            return None
+        log_settings = LogSettings(
+            settings.prediction_log_dir,
+            settings.log_sample_rate,
+            settings.log_max_bytes,
+            settings.log_max_age_seconds,
+        )
+        info = model.info
+        return PredictionLog(log_settings, info["name"], info.get("version"), info.get("run_id"))
 
     def load(self) -> None:
         """Load the configured model; a failure is logged and kept for ``/ready``."""
@@ -181,6 +197,13 @@ def _register_hooks(app: Flask) -> None:
         g.request_id = given if VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
         g.started = time.perf_counter()
         g.timings = {}
+        metrics.IN_PROGRESS.inc()
+        g.counted = True
+
+    @app.teardown_request
+    def done(_: BaseException | None) -> None:
+        if g.pop("counted", False):
+            metrics.IN_PROGRESS.dec()
 
     @app.after_request
     def record(response: Response) -> Response:
@@ -287,6 +310,12 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
             log.exception("model failed", extra={"request_id": g.request_id})
             return _error(500, "the model failed; quote the request id when reporting it")
         metrics.ROWS_PREDICTED.inc(len(predictions))
+        if state.log is not None and state.log.sampled():
+            # One write to this worker's own file before the answer leaves (prediction_log.py).
+            if state.log.write(g.request_id, batch.frame.to_dict("records"), predictions):
+                metrics.LOGGED_ROWS.inc(len(predictions))
+            else:
+                metrics.LOG_DROPPED.inc()
         non_null = sum(value is not None for value in predictions) / len(predictions)
         metrics.OUTPUT_NON_NULL.observe(non_null)
         return _json(

@@ -13,6 +13,7 @@ from prometheus_client import (
     CONTENT_TYPE_LATEST,
     CollectorRegistry,
     Counter,
+    Gauge,
     Histogram,
     generate_latest,
     multiprocess,
@@ -31,6 +32,11 @@ LATENCY = Histogram(
     ["endpoint"],
     buckets=LATENCY_BUCKETS,
 )
+IN_PROGRESS = Gauge(
+    "model_requests_in_progress",
+    "Requests being answered right now, over all workers (the service's load)",
+    multiprocess_mode="livesum",
+)
 ROWS_PREDICTED = Counter("model_rows_predicted", "Rows the model made predictions for")
 INPUT_MISSING = Histogram(
     "model_input_missing_fraction",
@@ -41,6 +47,12 @@ OUTPUT_NON_NULL = Histogram(
     "model_output_non_null_fraction",
     "Per prediction request: fraction of predictions that are not null or NaN",
     buckets=FRACTION_BUCKETS,
+)
+
+LOGGED_ROWS = Counter("model_prediction_log_rows", "Rows written to the prediction log")
+LOG_DROPPED = Counter(
+    "model_prediction_log_dropped_requests",
+    "Sampled requests the prediction log could not write (full disk, permissions)",
 )
 
 

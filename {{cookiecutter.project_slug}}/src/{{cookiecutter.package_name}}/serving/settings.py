@@ -34,9 +34,17 @@ class ServeSettings:
     max_body_bytes: int = 1_048_576
     load_wait_seconds: float = 60.0
     merge_requests: bool = True
+    log_sample_rate: float = 1.0
+    log_max_bytes: int = 64 * 1024 * 1024
+    log_max_age_seconds: float = 3600.0
+    prediction_log_dir: Path | None = None  # None: no prediction log
 
     def __post_init__(self) -> None:
         """Reject limits that would refuse every request."""
+        if not 0 <= self.log_sample_rate <= 1:
+            raise SettingsError(f"log_sample_rate must be 0 to 1, got {self.log_sample_rate}")
+        if self.log_max_bytes < 1 or self.log_max_age_seconds <= 0:
+            raise SettingsError("log_max_bytes and log_max_age_seconds must be positive")
         if self.max_batch_rows < 1:
             raise SettingsError(f"max_batch_rows must be at least 1, got {self.max_batch_rows}")
         if self.max_body_bytes < 2:
@@ -63,6 +71,7 @@ ENV_OVERRIDES = {
     "MAX_BODY_BYTES": "max_body_bytes",
     "LOAD_WAIT_SECONDS": "load_wait_seconds",
     "MERGE_REQUESTS": "merge_requests",
+    "LOG_SAMPLE_RATE": "log_sample_rate",
 }
 
 
@@ -77,6 +86,7 @@ PARSERS: dict[str, tuple[Callable[[str], object], str]] = {
     "max_body_bytes": (int, "a number (int)"),
     "load_wait_seconds": (float, "a number (float)"),
     "merge_requests": (_boolean, "true or false"),
+    "log_sample_rate": (float, "a number from 0 to 1"),
 }
 
 
@@ -124,5 +134,6 @@ def load_settings(
     if unknown:
         raise SettingsError(f"unknown setting(s) in conf/{CONFIG_GROUP}/{option}.yaml: {unknown}")
     model_name = metadata.registered_model_name(str(config.data.name))
-    settings = ServeSettings(model_name=model_name, **known)
+    log_dir = metadata.prediction_log_dir(model_name)
+    settings = ServeSettings(model_name=model_name, prediction_log_dir=log_dir, **known)
     return _from_env(settings, os.environ if environ is None else environ)

@@ -1,7 +1,8 @@
 """Stage ``evaluate``: score the model on the test set, register it, pick the champion.
 
 Writes ``results/metrics.json`` (``dvc metrics show``) and the plots in
-``results/plots/`` (``dvc plots show``), logs both to the training run, registers
+``results/plots/`` (``dvc plots show``), logs both and the test predictions (the
+monitor's reference of honest predictions) to the training run, registers
 the model version as ``<registered model>-<dataset>``, and moves the champion
 alias to it only when it beats that dataset's champion on ``tracking.metric``.
 """
@@ -21,6 +22,7 @@ from ..config import run_stage
 from ..data.experiment import TEST_FILE, ExperimentData
 from ..metadata import load_metadata
 from ..modeling import champion_metric, scores, split_dataset
+from ..monitoring.reference import log_reference_predictions
 from ..plots import write_plots
 from ..tracking import configure_tracking, register_and_promote
 from ..trained_model import TrainedModel
@@ -58,6 +60,7 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     with mlflow.start_run(run_id=trained.run_id):
         mlflow.log_metrics({f"test_{name}": value for name, value in results.items()})
         mlflow.log_artifacts(str(plots_dir), artifact_path=PLOTS_DIR)
+        log_reference_predictions(predicted)
 
     metric, greater_is_better = champion_metric(config.tracking, experiment.task)
     registration = register_and_promote(

@@ -2,7 +2,8 @@
 
 Run alone it fits on the experiment's training set, logs the run (flattened
 config, cross-validated scores, the model with its signature and an input
-example, git commit and the dataset's DVC hash) and saves the model to
+example, git commit, the dataset's DVC hash and a sample of the training inputs
+as the monitor's reference) and saves the model to
 ``models/<dataset>/``. As a sweep (``-m hparams_search=optuna``) every trial
 is a child run of one parent run and returns its cross-validated score.
 """
@@ -30,6 +31,7 @@ from ..data.experiment import TRAIN_FILE, ExperimentData
 from ..data.io import atomic_directory
 from ..metadata import Metadata, load_metadata
 from ..modeling import build_model, champion_metric, cross_validated_scores, split_dataset
+from ..monitoring.reference import log_reference_inputs
 from ..tracking import (
     configure_tracking,
     dvc_output_hash,
@@ -138,6 +140,7 @@ def train(config: DictConfig) -> float:
             "skops_trusted_types": trusted_types(model),
         }
         logged = mlflow.sklearn.log_model(model, name="model", **saved)
+        log_reference_inputs(data.features, experiment, int(config.tracking.reference_rows))
         with atomic_directory(metadata.model_dir(experiment.name)) as target:
             trained = TrainedModel(target, run.info.run_id, logged.model_uri)
             mlflow.sklearn.save_model(model, trained.model_path, **saved)
