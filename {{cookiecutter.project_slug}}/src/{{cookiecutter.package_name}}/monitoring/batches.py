@@ -1,0 +1,119 @@
+"""What the monitor checks: a window of the prediction log, or a file, with its reference.
+
+Each batch comes with the reference of the model that made its predictions: for
+logs, the run that trained the model which logged last in the window (or a given
+version); for a file, the champion's (or a given version's).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
+
+from ..data.tables import read_table
+from ..prediction_log import file_model, log_files, read_logs
+from .comparison import PREDICTION
+from .reference import Reference, ReferenceError, load_reference, version_run
+
+
+class NothingToCheck(ValueError):
+    """No rows to monitor; the message says where the monitor looked."""
+
+
+@dataclass(frozen=True)
+class LoggedFiles:
+    """The log files of one model in the window, the run that trained it, and the others."""
+
+    files: list[Path]
+    run_id: str
+    model_version: str | None
+    files_of_other_models: int
+
+
+def logged_files(folder: Path, since: float, version: str | None) -> LoggedFiles:
+    """The files changed since ``since`` of ``version`` (default: the model logged last)."""
+    files = log_files(folder, since=since)
+    models = {path: file_model(path) for path in files}
+    models = {path: model for path, model in models.items() if model[0] is not None}
+    if not models:
+        raise NothingToCheck(
+            f"no predictions logged in {folder} since {_iso(since)}; serve some (make serve), "
+            "widen the window (--hours) or check a file (--data)"
+        )
+    if version is None:
+        latest = max(models, key=lambda path: path.stat().st_mtime)
+        run_id, version = models[latest]
+        chosen = [path for path, model in models.items() if model[0] == run_id]
+    else:
+        chosen = [path for path, model in models.items() if model[1] == str(version)]
+        if not chosen:
+            logged = sorted({str(model[1]) for model in models.values()})
+            raise NothingToCheck(f"version {version} logged nothing since {_iso(since)}: {logged}")
+        run_id = models[chosen[0]][0]
+    return LoggedFiles(chosen, str(run_id), version, len(models) - len(chosen))
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
+
+
+def champion_version(client: MlflowClient, model_name: str, alias: str) -> str:
+    """The version the alias points to (what ``make serve`` loads by default)."""
+    try:
+        return str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        raise ReferenceError(
+            f"registered model '{model_name}' has no version with alias '{alias}': run "
+            "`make pipeline` first, or name the version with --model-version"
+        ) from None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """What to check: inputs, their log records (none for a file), predictions, reference."""
+
+    inputs: pd.DataFrame
+    meta: pd.DataFrame
+    predictions: pd.Series | None
+    reference: Reference
+    description: dict[str, Any]
+
+
+def file_batch(path: Path, version: str | None, model_name: str, alias: str) -> Batch:
+    """A file of inputs (with a ``prediction`` column if it was scored), for ``version``."""
+    client = MlflowClient()
+    inputs = read_table(path)
+    if inputs.empty:
+        raise NothingToCheck(f"{path} has no rows")
+    version = version or champion_version(client, model_name, alias)
+    reference = load_reference(
+        client, version_run(client, model_name, version), model_name, version
+    )
+    predictions = inputs.get(PREDICTION)
+    meta = pd.DataFrame({PREDICTION: predictions}) if predictions is not None else pd.DataFrame()
+    return Batch(inputs, meta, predictions, reference, {"source": str(path), "rows": len(inputs)})
+
+
+def logged_batch(folder: Path, since: float, version: str | None, model_name: str) -> Batch:
+    """The predictions logged since ``since`` by ``version`` (default: the model logged last)."""
+    found = logged_files(folder, since, version)
+    reference = load_reference(MlflowClient(), found.run_id, model_name, found.model_version)
+    logged = read_logs(found.files, reference.feature_types)
+    logged = logged.where(logged.meta["time"] >= pd.Timestamp(since, unit="s", tz="UTC"))
+    if not len(logged):
+        raise NothingToCheck(f"no predictions logged in {folder} since {_iso(since)}")
+    meta = logged.meta
+    description = {
+        "source": str(folder),
+        "rows": len(logged),
+        "from": meta["time"].min().isoformat(),
+        "to": meta["time"].max().isoformat(),
+        "files_of_other_models": found.files_of_other_models,
+    }
+    return Batch(logged.inputs, meta, meta[PREDICTION], reference, description)
