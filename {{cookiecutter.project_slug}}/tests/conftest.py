@@ -74,7 +74,7 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     settings = {
         "AWS_ENDPOINT_URL_S3": f"http://{host}:{port}",
         "AWS_ACCESS_KEY_ID": "testing",
-        "AWS_SECRET_ACCESS_KEY": "testing",
+        "AWS_SECRET_ACCESS_KEY": "testing",  # pragma: allowlist secret
         "AWS_MAX_ATTEMPTS": "2",
     }
     for name, value in settings.items():
