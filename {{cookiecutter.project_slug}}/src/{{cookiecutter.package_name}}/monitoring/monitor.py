@@ -35,7 +35,6 @@ from ..config import ConfigError
 from ..data.errors import DataValidationError
 from ..data.tables import read_table
 from ..metadata import Metadata, MetadataError, load_metadata
-from ..modeling import champion_metric
 from ..tracking import tracking_target
 from .batches import Batch, NothingToCheck, file_batch, logged_batch
 from .comparison import PREDICTION, Comparison, compare
@@ -135,6 +134,8 @@ def labelled_performance(
             f"{batch.description['source']} has no '{PREDICTION}' column to score against "
             f"{path}; score it first (the -predict command) or monitor the logs"
         )
+    from ..modeling import champion_metric  # scikit-learn: imported only when labels come
+
     reference = batch.reference
     joined = join_labels(
         read_table(path), batch.meta, batch.inputs, key, reference.label, str(path)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..data.dataset import Task
-from ..modeling import scores
 from .settings import Thresholds
 
 REQUEST_ID = "request_id"
@@ -91,6 +90,9 @@ def live_performance(
     if count == 0:
         message = "no prediction has a label"
         return LivePerformance(metric, None, test_value, 0, None, False, message)
+    # Imported here: scoring needs scikit-learn, whose import a check without labels skips.
+    from ..modeling import scores
+
     live = scores(joined["label"].tolist(), joined["prediction"].tolist(), task).get(metric)
     if live is None or test_value is None:
         message = f"{metric} cannot be compared (live {live}, test {test_value})"
