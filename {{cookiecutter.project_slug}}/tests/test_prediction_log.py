@@ -16,6 +16,7 @@ from {{ cookiecutter.package_name }}.prediction_log import (
     OPEN_SUFFIX,
     LogSettings,
     PredictionLog,
+    frame_records,
     log_files,
     read_logs,
 )
@@ -163,3 +164,19 @@ def test_only_files_changed_since_a_time_are_listed(tmp_path: Path) -> None:
     assert log_files(tmp_path, since=2_000_000) == []
     assert log_files(tmp_path, since=0) == [path]
     assert log_files(tmp_path / "absent") == []
+
+
+def test_frame_records_are_the_rows_of_the_frame() -> None:
+    frame = pd.DataFrame(
+        {
+            "plan": ["basic", None],
+            "fee": [12.5, np.nan],
+            "signup": pd.to_datetime(["2026-01-02", None]),
+        }
+    )
+
+    first, second = frame_records(frame)
+
+    assert first == {"plan": "basic", "fee": 12.5, "signup": pd.Timestamp("2026-01-02")}
+    assert all(pd.isna(value) for value in second.values())
+    assert list(second) == ["plan", "fee", "signup"]

@@ -39,7 +39,7 @@ from .inference import (
     text_columns,
 )
 from .metadata import MetadataError, load_metadata
-from .prediction_log import LogSettings, PredictionLog
+from .prediction_log import LogSettings, PredictionLog, frame_records
 from .tracking import resolve_tracking_uri
 
 
@@ -90,7 +90,7 @@ def predict_file(
             chunk = slice(start, start + LOGGED_ROWS_PER_RECORD)
             log.write(
                 f"{batch_id}-{start}",
-                inputs.iloc[chunk].to_dict("records"),
+                frame_records(inputs.iloc[chunk]),
                 predictions.iloc[chunk].tolist(),
             )
         log.close()

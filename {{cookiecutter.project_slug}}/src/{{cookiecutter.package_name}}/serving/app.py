@@ -24,7 +24,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from ..prediction_log import LogSettings, PredictionLog
+from ..prediction_log import LogSettings, PredictionLog, frame_records
 from . import metrics
 from .batching import MergingPredictor, Predict
 from .body import BodyReader
@@ -312,7 +312,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         metrics.ROWS_PREDICTED.inc(len(predictions))
         if state.log is not None and state.log.sampled():
             # One write to this worker's own file before the answer leaves (prediction_log.py).
-            if state.log.write(g.request_id, batch.frame.to_dict("records"), predictions):
+            if state.log.write(g.request_id, frame_records(batch.frame), predictions):
                 metrics.LOGGED_ROWS.inc(len(predictions))
             else:
                 metrics.LOG_DROPPED.inc()
