@@ -146,6 +146,27 @@ scrape_configs:
 """
 
 
+@dataclass(frozen=True)
+class Batches:
+    """BATCHES_SCRIPT's batches, as JSON records, and the column it shifted."""
+
+    clean: list[dict[str, Any]]
+    shifted: list[dict[str, Any]]
+    shifted_column: str
+
+
+@pytest.fixture(scope="module")
+def batches(project: Path, tmp_path_factory: pytest.TempPathFactory) -> Batches:
+    folder = tmp_path_factory.mktemp("batches")
+    command = ["poetry", "run", "python", "-c", BATCHES_SCRIPT, str(folder)]
+    shifted_column = run(command, project).stdout.strip()
+    return Batches(
+        json.loads((folder / "clean.json").read_text()),
+        json.loads((folder / "shifted.json").read_text()),
+        shifted_column,
+    )
+
+
 def post_batch(service: Service, rows: list[dict[str, Any]], name: str) -> list[str]:
     """POST the rows in requests of CHUNK_ROWS, each with its own request id; return the ids."""
     ids = []
@@ -177,13 +198,9 @@ def monitor_report(project: Path) -> dict[str, Any]:
 
 
 def test_the_monitor_finds_the_shift_and_the_gaps_in_the_prediction_log(
-    project: Path, service: Service, tmp_path: Path
+    project: Path, service: Service, batches: Batches
 ) -> None:
-    shifted_column = run(
-        ["poetry", "run", "python", "-c", BATCHES_SCRIPT, str(tmp_path)], project
-    ).stdout.strip()
-    clean = json.loads((tmp_path / "clean.json").read_text())
-    shifted = json.loads((tmp_path / "shifted.json").read_text())
+    clean, shifted = batches.clean, batches.shifted
 
     post_batch(service, clean, "clean")
     healthy = make_monitor(project)
@@ -202,13 +219,13 @@ def test_the_monitor_finds_the_shift_and_the_gaps_in_the_prediction_log(
     assert after_shift["status"] == "alarm"
     assert after_shift["batch"]["rows"] == after_clean["batch"]["rows"] + len(shifted)
     raised = {(alarm["column"], alarm["check"]) for alarm in after_shift["alarms"]}
-    assert (shifted_column, "drift") in raised
+    assert (batches.shifted_column, "drift") in raised
     assert {check for _, check in raised} >= {"drift", "missing"}
     assert (project / "results/monitor/monitor.html").read_text().count("<svg") >= 2
 
 
 def test_prometheus_fires_the_missing_input_alert(
-    project: Path, service: Service, tmp_path: Path
+    project: Path, service: Service, batches: Batches, tmp_path: Path
 ) -> None:
     # The project's rules, with `for:` set to zero so the test need not wait minutes.
     rules = (project / "deploy/monitoring/prometheus/alerts.yml").read_text()
@@ -219,12 +236,10 @@ def test_prometheus_fires_the_missing_input_alert(
     prometheus = start_prometheus(config, tmp_path)
     try:
         time.sleep(3)  # a few scrapes before the gaps arrive
-        run(["poetry", "run", "python", "-c", BATCHES_SCRIPT, str(tmp_path)], project)
-        shifted = json.loads((tmp_path / "shifted.json").read_text())
         firing: list[str] = []
         deadline = time.monotonic() + 120
         while time.monotonic() < deadline and "ModelInputsMissing" not in firing:
-            post_batch(service, shifted[:200], "gaps")
+            post_batch(service, batches.shifted[:200], "gaps")
             time.sleep(2)
             firing = [
                 alert["labels"]["alertname"]

@@ -15,7 +15,9 @@ from pathlib import Path, PurePosixPath
 from typing import Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, ValidationError, field_validator
+from pydantic import Field, PrivateAttr, ValidationError, field_validator
+
+from .strict import StrictModel, field_problems
 
 METADATA_FILE = "metadata.yaml"
 
@@ -29,13 +31,7 @@ class MetadataError(ValueError):
     """``metadata.yaml`` is missing, unreadable or breaks the schema."""
 
 
-class _Section(BaseModel):
-    """Base of every section: unknown keys are typos, so they are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Project(_Section):
+class Project(StrictModel):
     """What the project is."""
 
     name: str = Field(min_length=1)
@@ -46,7 +42,7 @@ class Project(_Section):
     created: date
 
 
-class Owner(_Section):
+class Owner(StrictModel):
     """Who answers for the project and its data."""
 
     name: str = Field(min_length=1)
@@ -54,7 +50,7 @@ class Owner(_Section):
     team: str = ""
 
 
-class Storage(_Section):
+class Storage(StrictModel):
     """The S3 location that holds the team's copy of the data."""
 
     bucket: str = Field(min_length=3, max_length=63)
@@ -68,7 +64,7 @@ class Storage(_Section):
         return "/".join([f"s3://{self.bucket}", *parts])
 
 
-class DataStage(_Section):
+class DataStage(StrictModel):
     """One data stage: where its files live and what belongs there."""
 
     path: PurePosixPath
@@ -82,7 +78,7 @@ class DataStage(_Section):
         return path
 
 
-class Outputs(_Section):
+class Outputs(StrictModel):
     """Where the project keeps what it makes besides data: models, results, monitoring."""
 
     models: PurePosixPath = PurePosixPath("models")
@@ -90,7 +86,7 @@ class Outputs(_Section):
     monitoring: PurePosixPath = PurePosixPath("monitoring")
 
 
-class Tracking(_Section):
+class Tracking(StrictModel):
     """Where MLflow records runs and registers models."""
 
     uri: str = Field(min_length=1)
@@ -98,7 +94,7 @@ class Tracking(_Section):
     registered_model_name: str = Field(min_length=1)
 
 
-class ModelCard(_Section):
+class ModelCard(StrictModel):
     """Documentation of the model, filled in as it matures."""
 
     intended_use: str = ""
@@ -110,7 +106,7 @@ class ModelCard(_Section):
     ethical_considerations: str = ""
 
 
-class Metadata(_Section):
+class Metadata(StrictModel):
     """The validated content of ``metadata.yaml``."""
 
     project: Project
@@ -200,10 +196,7 @@ def load_metadata(path: Path | None = None) -> Metadata:
     try:
         metadata = Metadata.model_validate(content)
     except ValidationError as error:
-        problems = "\n".join(
-            f"  - {'.'.join(str(part) for part in issue['loc']) or '(top level)'}: {issue['msg']}"
-            for issue in error.errors()
-        )
+        problems = field_problems(error)
         raise MetadataError(f"{path} does not match the metadata schema:\n{problems}") from error
     metadata._root = path.resolve().parent
     return metadata

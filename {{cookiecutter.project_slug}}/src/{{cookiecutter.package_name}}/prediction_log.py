@@ -41,6 +41,7 @@ import pyarrow.json as pa_json
 
 from .data.dataset import ColumnType
 
+PREDICTION = "prediction"  # the log's field, and the column predictions go by everywhere
 OPEN_SUFFIX = ".jsonl.open"
 CLOSED_SUFFIX = ".jsonl"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -51,7 +52,7 @@ META_COLUMNS = (
     "model_name",
     "model_version",
     "run_id",
-    "prediction",
+    PREDICTION,
 )
 
 
@@ -134,7 +135,7 @@ class PredictionLog:
                     "model_version": self.model_version,
                     "run_id": self.run_id,
                     "inputs": {key: _plain(value) for key, value in row.items()},
-                    "prediction": _plain(prediction),
+                    PREDICTION: _plain(prediction),
                 },
                 allow_nan=False,
                 default=str,

@@ -16,21 +16,16 @@ from __future__ import annotations
 from typing import Any, Literal
 
 from omegaconf import DictConfig, OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
+from ..strict import StrictModel, field_problems
 from .errors import DataValidationError
 
 Task = Literal["classification", "regression"]
 ColumnType = Literal["numeric", "categorical", "boolean", "date"]
 
 
-class _Strict(BaseModel):
-    """Unknown keys are typos, so they are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class SplitConfig(_Strict):
+class SplitConfig(StrictModel):
     """How rows are divided between the training and the test set.
 
     ``stratified`` keeps each class's share (for regression: each quartile of the
@@ -54,7 +49,7 @@ class SplitConfig(_Strict):
         return self
 
 
-class DatasetConfig(_Strict):
+class DatasetConfig(StrictModel):
     """The validated ``data`` node: where the table comes from and what to predict."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
@@ -92,10 +87,7 @@ def dataset_config(config: DictConfig) -> DatasetConfig:
         return DatasetConfig.model_validate(values)
     except ValidationError as error:
         name = values.get("name", "<name>") if isinstance(values, dict) else "<name>"
-        problems = "\n".join(
-            f"  - {'.'.join(str(part) for part in issue['loc']) or '(top level)'}: {issue['msg']}"
-            for issue in error.errors()
-        )
+        problems = field_problems(error)
         raise DataValidationError(
             f"conf/data/{name}.yaml does not describe a usable dataset:\n{problems}"
         ) from None

@@ -81,6 +81,17 @@ def atomic_write_parquet(frame: pd.DataFrame, path: Path) -> None:
         raise
 
 
+def atomic_write_bytes(data: bytes, path: Path) -> None:
+    """Replace ``path`` with ``data`` in one step: a reader sees the old file or the new one."""
+    partial = _sibling(path, "tmp")
+    try:
+        partial.write_bytes(data)
+        os.replace(partial, path)
+    except BaseException:
+        partial.unlink(missing_ok=True)
+        raise
+
+
 def copy_directory(source: Path, target: Path) -> int:
     """Replace ``target`` with a copy of ``source`` (empty if ``source`` is missing).
 

@@ -17,9 +17,8 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from ..data.tables import read_table
-from ..prediction_log import file_model, log_files, read_logs
-from .comparison import PREDICTION
-from .reference import Reference, ReferenceError, load_reference, version_run
+from ..prediction_log import PREDICTION, file_model, log_files, read_logs
+from .reference import NoReferenceError, Reference, load_reference, version_run
 
 
 class NothingToCheck(ValueError):
@@ -68,7 +67,7 @@ def champion_version(client: MlflowClient, model_name: str, alias: str) -> str:
     try:
         return str(client.get_model_version_by_alias(model_name, alias).version)
     except MlflowException:
-        raise ReferenceError(
+        raise NoReferenceError(
             f"registered model '{model_name}' has no version with alias '{alias}': run "
             "`make pipeline` first, or name the version with --model-version"
         ) from None

@@ -43,7 +43,6 @@ from .statistics import (
 )
 
 Check = Literal["schema", "type", "drift", "missing", "out_of_range", "unseen"]
-PREDICTION = "prediction"  # the column name predictions go by in reports
 HISTOGRAM_BINS = 20
 SHOWN_CATEGORIES = 12  # the rest of a categorical column's values are shown as "(other)"
 

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import html
 import json
-import os
 from pathlib import Path
 from typing import Any
+
+from ..data.io import atomic_write_bytes
 
 JSON_FILE = "monitor.json"
 HTML_FILE = "monitor.html"
@@ -117,16 +118,10 @@ def render_html(report: dict[str, Any]) -> str:
     )
 
 
-def _write_atomically(path: Path, text: str) -> None:
-    partial = path.with_name(path.name + ".partial")
-    partial.write_text(text, encoding="utf-8")
-    os.replace(partial, path)
-
-
 def write_reports(report: dict[str, Any], folder: Path) -> tuple[Path, Path]:
     """Write ``monitor.json`` and ``monitor.html`` into ``folder``; return both paths."""
     folder.mkdir(parents=True, exist_ok=True)
     json_path, html_path = folder / JSON_FILE, folder / HTML_FILE
-    _write_atomically(json_path, json.dumps(report, indent=2, default=str) + "\n")
-    _write_atomically(html_path, render_html(report))
+    atomic_write_bytes((json.dumps(report, indent=2, default=str) + "\n").encode(), json_path)
+    atomic_write_bytes(render_html(report).encode(), html_path)
     return json_path, html_path

@@ -35,12 +35,13 @@ from ..config import ConfigError
 from ..data.errors import DataValidationError
 from ..data.tables import read_table
 from ..metadata import Metadata, MetadataError, load_metadata
+from ..prediction_log import PREDICTION
 from ..tracking import tracking_target
 from .batches import Batch, NothingToCheck, file_batch, logged_batch
-from .comparison import PREDICTION, Comparison, compare
+from .comparison import Comparison, compare
 from .html_report import write_reports
 from .performance import LabelsError, LivePerformance, join_labels, live_performance
-from .reference import Reference, ReferenceError
+from .reference import NoReferenceError, Reference
 from .samples import profile
 from .settings import MonitorSettings, Thresholds, load_monitor_settings
 
@@ -175,7 +176,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         content = run(args, metadata)
     except (
         NothingToCheck,
-        ReferenceError,
+        NoReferenceError,
         LabelsError,
         ConfigError,
         DataValidationError,

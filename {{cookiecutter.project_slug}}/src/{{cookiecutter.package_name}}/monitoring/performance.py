@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from ..data.dataset import Task
+from ..prediction_log import PREDICTION
 from .settings import Thresholds
 
 REQUEST_ID = "request_id"
@@ -46,7 +47,7 @@ def join_labels(
     label: str,
     source: str,
 ) -> pd.DataFrame:
-    """Predictions and labels side by side (columns ``prediction`` and ``label``).
+    """Predictions and labels side by side (columns ``PREDICTION`` and ``label``).
 
     Raises:
         LabelsError: The labels lack the key or the label column, or the key is not
@@ -62,9 +63,9 @@ def join_labels(
                 f"{source}: some requests carried several rows; add a '{ROW}' column "
                 "(the row's position in its request, from 0) to say which row a label is for"
             )
-        logged = meta[[*on, "prediction"]]
+        logged = meta[[*on, PREDICTION]]
     elif key in inputs.columns:
-        logged = pd.DataFrame({key: inputs[key], "prediction": meta["prediction"]})
+        logged = pd.DataFrame({key: inputs[key], PREDICTION: meta[PREDICTION]})
         on = [key]
     else:
         raise LabelsError(
@@ -74,7 +75,7 @@ def join_labels(
     right = labels[[*on, label]].rename(columns={label: "label"})
     right = right.astype({name: logged[name].dtype for name in on}, errors="ignore")
     joined = logged.merge(right, on=on, how="inner")
-    return joined.dropna(subset=["label", "prediction"])
+    return joined.dropna(subset=["label", PREDICTION])
 
 
 def live_performance(
@@ -93,7 +94,7 @@ def live_performance(
     # Imported here: scoring needs scikit-learn, whose import a check without labels skips.
     from ..modeling import scores
 
-    live = scores(joined["label"].tolist(), joined["prediction"].tolist(), task).get(metric)
+    live = scores(joined["label"].tolist(), joined[PREDICTION].tolist(), task).get(metric)
     if live is None or test_value is None:
         message = f"{metric} cannot be compared (live {live}, test {test_value})"
         return LivePerformance(metric, live, test_value, count, None, False, message)

@@ -22,15 +22,15 @@ from mlflow.exceptions import MlflowException
 
 from ..data.dataset import ColumnType, Task
 from ..data.experiment import ExperimentData
+from ..prediction_log import PREDICTION
 
 ARTIFACT_DIR = "monitoring"
 INPUTS_FILE = "reference_inputs.parquet"
 PREDICTIONS_FILE = "reference_predictions.parquet"
 DESCRIPTION_FILE = "reference.json"
-PREDICTION_COLUMN = "prediction"
 
 
-class ReferenceError(LookupError):
+class NoReferenceError(LookupError):
     """The model version has no usable monitoring reference; the message says why."""
 
 
@@ -65,7 +65,7 @@ def log_reference_inputs(features: pd.DataFrame, experiment: ExperimentData, row
 
 def log_reference_predictions(predictions: pd.Series | list[object]) -> None:
     """Log the model's predictions on the held-out test set to the active run."""
-    frame = pd.DataFrame({PREDICTION_COLUMN: list(predictions)})
+    frame = pd.DataFrame({PREDICTION: list(predictions)})
     with tempfile.TemporaryDirectory() as folder:
         frame.to_parquet(Path(folder) / PREDICTIONS_FILE, index=False)
         mlflow.log_artifacts(folder, artifact_path=ARTIFACT_DIR)
@@ -75,12 +75,12 @@ def version_run(client: MlflowClient, model_name: str, model_version: str) -> st
     """The id of the run that trained ``model_name`` version ``model_version``.
 
     Raises:
-        ReferenceError: No such registered version.
+        NoReferenceError: No such registered version.
     """
     try:
         return str(client.get_model_version(model_name, str(model_version)).run_id)
     except MlflowException as error:
-        raise ReferenceError(
+        raise NoReferenceError(
             f"cannot find version {model_version} of registered model '{model_name}' "
             f"at {mlflow.get_tracking_uri()}: {error.message}"
         ) from None
@@ -92,13 +92,13 @@ def load_reference(
     """Download the reference logged by run ``run_id`` (which trained the model version).
 
     Raises:
-        ReferenceError: The run does not exist, or logged no reference (a model
+        NoReferenceError: The run does not exist, or logged no reference (a model
             trained before the project monitored).
     """
     try:
         run = client.get_run(run_id)
     except MlflowException as error:
-        raise ReferenceError(
+        raise NoReferenceError(
             f"cannot find run {run_id} of '{model_name}' at {mlflow.get_tracking_uri()}: "
             f"{error.message}"
         ) from None
@@ -112,7 +112,7 @@ def load_reference(
         except (MlflowException, OSError):
             local = Path(folder) / "absent"
         if not (local / DESCRIPTION_FILE).is_file():
-            raise ReferenceError(
+            raise NoReferenceError(
                 f"run {run_id} of '{model_name}' (version {model_version}) logged no "
                 f"monitoring reference ({ARTIFACT_DIR}/{DESCRIPTION_FILE}); retrain it with "
                 "`make pipeline` so the train stage logs one"
@@ -121,9 +121,7 @@ def load_reference(
         inputs = pd.read_parquet(local / INPUTS_FILE)
         predictions_path = local / PREDICTIONS_FILE
         predictions = (
-            pd.read_parquet(predictions_path)[PREDICTION_COLUMN]
-            if predictions_path.is_file()
-            else None
+            pd.read_parquet(predictions_path)[PREDICTION] if predictions_path.is_file() else None
         )
     metrics = {
         name.removeprefix("test_"): value

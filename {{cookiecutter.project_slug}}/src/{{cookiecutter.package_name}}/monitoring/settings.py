@@ -7,21 +7,16 @@ from pathlib import Path
 
 from hydra.errors import ConfigCompositionException
 from omegaconf import DictConfig, OmegaConf
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
 from ..config import ConfigError, compose_config
+from ..strict import StrictModel, field_problems
 
 CONFIG_GROUP = "monitor"
 DEFAULT_OPTION = "default"
 
 
-class _Strict(BaseModel):
-    """Unknown keys are typos, so they are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-
-class Thresholds(_Strict):
+class Thresholds(StrictModel):
     """When a difference between a batch and the reference raises an alarm."""
 
     false_alarm_rate: float = Field(default=0.05, gt=0, lt=1)
@@ -33,7 +28,7 @@ class Thresholds(_Strict):
     min_labelled_rows: int = Field(default=50, ge=1)
 
 
-class MonitorSettings(_Strict):
+class MonitorSettings(StrictModel):
     """The validated ``monitor`` node."""
 
     thresholds: Thresholds = Field(default_factory=Thresholds)
@@ -57,10 +52,7 @@ def load_monitor_settings(
     try:
         settings = MonitorSettings.model_validate(values)
     except ValidationError as error:
-        problems = "\n".join(
-            f"  - {'.'.join(str(part) for part in issue['loc'])}: {issue['msg']}"
-            for issue in error.errors()
-        )
+        problems = field_problems(error)
         raise ConfigError(
             f"conf/{CONFIG_GROUP}/{DEFAULT_OPTION}.yaml has unusable settings:\n{problems}"
         ) from None

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError
+from ..data.io import atomic_write_bytes
 from ..metadata import Metadata, MetadataError, load_metadata
 from ..prediction_log import CLOSED_SUFFIX, OPEN_SUFFIX, close_log_file, complete_lines
 from ..s3 import s3_client, split_uri
@@ -60,9 +61,7 @@ def close_abandoned(folder: Path) -> list[Path]:
             continue
         complete = complete_lines(path)
         if len(complete) != path.stat().st_size:  # a line cut by the kill
-            partial = path.with_name(path.name + ".partial")
-            partial.write_bytes(complete)
-            os.replace(partial, path)
+            atomic_write_bytes(complete, path)
         closed.append(close_log_file(path))
     return closed
 

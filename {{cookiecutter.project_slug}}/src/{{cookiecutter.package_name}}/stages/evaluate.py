@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 from pathlib import Path
 
 import mlflow
@@ -20,6 +19,7 @@ from omegaconf import DictConfig
 
 from ..config import run_stage
 from ..data.experiment import TEST_FILE, ExperimentData
+from ..data.io import atomic_write_bytes
 from ..metadata import load_metadata
 from ..modeling import champion_metric, scores, split_dataset
 from ..monitoring.reference import log_reference_predictions
@@ -34,9 +34,7 @@ PLOTS_DIR = "plots"
 
 
 def _write_json(values: dict[str, float], path: Path) -> None:
-    partial = path.with_suffix(".partial")
-    partial.write_text(json.dumps(values, indent=2, sort_keys=True) + "\n", encoding="utf-8")
-    os.replace(partial, path)
+    atomic_write_bytes((json.dumps(values, indent=2, sort_keys=True) + "\n").encode(), path)
 
 
 def evaluate(config: DictConfig) -> dict[str, float]:
