@@ -19,6 +19,7 @@ import mlflow
 import numpy as np
 import pandas as pd
 import pytest
+from mlflow import MlflowClient
 from mlflow.pyfunc import PyFuncModel
 
 from {{ cookiecutter.package_name }}.data.column_types import model_input
@@ -124,10 +125,12 @@ def _json_value(value: Any) -> Any:
 def load_champion(project: TrainedProject, folder: Path) -> Champion:
     """The champion of ``project``'s store, downloaded into ``folder``, loaded once."""
     uri = f"sqlite:///{project.store}"
+    # Resolved here: MLflow looks `models:/` URIs up in the global registry, not registry_uri.
+    client = MlflowClient(tracking_uri=uri, registry_uri=uri)
+    version = client.get_model_version_by_alias(project.model_name, "champion").version
     path = mlflow.artifacts.download_artifacts(
-        f"models:/{project.model_name}@champion",
+        client.get_model_version_download_uri(project.model_name, version),
         dst_path=str(folder),
         tracking_uri=uri,
-        registry_uri=uri,
     )
     return Champion(mlflow.pyfunc.load_model(path), project)

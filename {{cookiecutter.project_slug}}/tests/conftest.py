@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import shutil
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -125,15 +126,28 @@ def migrated_tracking_store(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return path
 
 
-def use_tracking_store(source: Path, folder: Path, monkeypatch: pytest.MonkeyPatch) -> str:
-    """Track into a copy of the SQLite store ``source``, made in ``folder``; return its URI."""
+@contextmanager
+def tracking_store_copy(
+    source: Path, folder: Path, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """Track into a copy of the SQLite store ``source``, made in ``folder``; yield its URI.
+
+    MLflow's tracking URI is global: on leaving, open runs are ended and the URI is
+    put back as it was, so no later test reads or writes this store.
+    """
+    previous = mlflow.get_tracking_uri()
     database = folder / "mlflow.db"
     shutil.copyfile(source, database)
     uri = f"sqlite:///{database}"
     monkeypatch.setenv("MLFLOW_TRACKING_URI", uri)
     mlflow.set_tracking_uri(uri)
     mlflow.set_experiment("tests")
-    return uri
+    try:
+        yield uri
+    finally:
+        while mlflow.active_run():
+            mlflow.end_run()
+        mlflow.set_tracking_uri(previous)
 
 
 @pytest.fixture
@@ -144,9 +158,8 @@ def tracking_uri(
 
     Runs log artifacts below the working directory, so they stay in the scratch project too.
     """
-    yield use_tracking_store(migrated_tracking_store, scratch_project, monkeypatch)
-    while mlflow.active_run():
-        mlflow.end_run()
+    with tracking_store_copy(migrated_tracking_store, scratch_project, monkeypatch) as uri:
+        yield uri
 
 
 def source_overrides(source: object) -> list[str]:
@@ -230,16 +243,14 @@ def trained_project(
     metadata = make_scratch_project(root)
     with pytest.MonkeyPatch.context() as monkeypatch:
         monkeypatch.chdir(root)  # the run's artifacts go below the working directory
-        use_tracking_store(migrated_tracking_store, root, monkeypatch)
-        config = compose_config(TRAIN_OVERRIDES, root=root)
-        name = dataset_config(config).name
-        (metadata.stage_dir("processed") / name).mkdir(parents=True)
-        configured_table.to_parquet(metadata.stage_dir("processed") / name / TABLE_FILE)
-        build_experiment(config)
-        cv_score = train(config)
-        results = evaluate(config)
-        while mlflow.active_run():
-            mlflow.end_run()
+        with tracking_store_copy(migrated_tracking_store, root, monkeypatch):
+            config = compose_config(TRAIN_OVERRIDES, root=root)
+            name = dataset_config(config).name
+            (metadata.stage_dir("processed") / name).mkdir(parents=True)
+            configured_table.to_parquet(metadata.stage_dir("processed") / name / TABLE_FILE)
+            build_experiment(config)
+            cv_score = train(config)
+            results = evaluate(config)
     folder = metadata.stage_dir("experiment") / name
     return TrainedProject(
         root=root,
@@ -256,7 +267,7 @@ def trained_project(
 @pytest.fixture
 def registered_model(
     trained_project: TrainedProject, scratch_project: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
+) -> Iterator[str]:
     """The configured dataset's model name, in a private copy of the trained project's store."""
-    use_tracking_store(trained_project.store, scratch_project, monkeypatch)
-    return trained_project.model_name
+    with tracking_store_copy(trained_project.store, scratch_project, monkeypatch):
+        yield trained_project.model_name

@@ -106,6 +106,18 @@ def test_unknown_columns_are_named(customers: pd.DataFrame) -> None:
     )
 
 
+def test_a_feature_named_like_the_models_output_must_be_dropped(
+    customers: pd.DataFrame,
+) -> None:
+    table = customers.rename(columns={"spend": "prediction"})
+
+    with pytest.raises(DataValidationError, match="column 'prediction' cannot be a feature"):
+        select_features(table, dataset(label="churned"), source=SOURCE)
+    assert "prediction" not in select_features(
+        table, dataset(label="churned", drop=["prediction"]), source=SOURCE
+    )
+
+
 def test_no_feature_left_is_an_error(customers: pd.DataFrame) -> None:
     config = dataset(label="churned", drop=[name for name in customers if name != "churned"])
 

@@ -15,13 +15,14 @@ from mlflow import MlflowClient
 from {{ cookiecutter.package_name }}.config import ConfigError
 from {{ cookiecutter.package_name }}.data.column_types import model_input
 from {{ cookiecutter.package_name }}.metadata import load_metadata
+from {{ cookiecutter.package_name }}.monitoring.lineage import Lineage
 from {{ cookiecutter.package_name }}.monitoring.monitor import (
     ALARM_EXIT,
     HEALTHY_EXIT,
     UNUSABLE_EXIT,
     main,
 )
-from {{ cookiecutter.package_name }}.monitoring.reference import load_reference
+from {{ cookiecutter.package_name }}.monitoring.reference import cached_reference
 from {{ cookiecutter.package_name }}.monitoring.settings import (
     Thresholds,
     load_monitor_settings,
@@ -61,10 +62,13 @@ def version_one_run(model_name: str) -> str:
 
 
 def test_the_run_keeps_the_reference_of_its_model(
-    registered_model: str, trained_project: TrainedProject
+    registered_model: str, trained_project: TrainedProject, tmp_path: Path
 ) -> None:
-    reference = load_reference(
-        MlflowClient(), version_one_run(registered_model), registered_model, "1"
+    run_id = version_one_run(registered_model)
+    cache = tmp_path / "references"
+
+    reference = Lineage(mlflow.get_tracking_uri()).fetch_reference(
+        cache, run_id, registered_model, "1"
     )
 
     assert reference.feature_types == trained_project.experiment.features
@@ -74,6 +78,27 @@ def test_the_run_keeps_the_reference_of_its_model(
     assert reference.predictions is not None
     assert len(reference.predictions) == len(trained_project.test_set)
     assert reference.test_metrics == pytest.approx(trained_project.test_metrics)
+    copy = cached_reference(cache, run_id, registered_model, "1")
+    assert copy is not None and copy.test_metrics == reference.test_metrics
+    pd.testing.assert_frame_equal(copy.inputs, reference.inputs)
+    assert [path.name for path in cache.iterdir()] == [run_id]  # no staging folder left
+
+
+def test_a_cached_reference_needs_no_tracking_server(
+    registered_model: str,
+    trained_project: TrainedProject,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    batch = training_rows(trained_project)
+    write_logged_batch(registered_model, batch, served_predictions(trained_project, batch))
+    _, first = run_monitor(output=tmp_path / "first")
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", "http://127.0.0.1:9")  # nothing listens there
+
+    _, second = run_monitor(output=tmp_path / "second")
+
+    assert second["columns"] == first["columns"]
+    assert second["model"] == first["model"]
 
 
 def test_training_rows_are_healthy(

@@ -15,6 +15,7 @@ from mlflow.pyfunc import PyFuncModel
 from mlflow.types import ColSpec, Schema, TensorSpec
 
 from .data.column_types import dates_as_text
+from .data.dataset import PREDICTION
 
 NUMERIC_TYPES = {"double", "float", "long", "integer"}
 
@@ -135,4 +136,4 @@ def text_columns(schema: Schema) -> list[str]:
 def predict_frame(model: PyFuncModel, frame: pd.DataFrame) -> pd.Series:
     """Check ``frame`` against the model's signature and return one prediction per row."""
     inputs = check_inputs(frame, input_schema(model))
-    return pd.Series(np.asarray(model.predict(inputs)), index=frame.index, name="prediction")
+    return pd.Series(np.asarray(model.predict(inputs)), index=frame.index, name=PREDICTION)

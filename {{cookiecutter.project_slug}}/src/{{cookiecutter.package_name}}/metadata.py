@@ -148,6 +148,10 @@ class Metadata(StrictModel):
         """Return the folder of the prediction logs of the registered model ``model_name``."""
         return self._root / self.outputs.monitoring / "predictions" / model_name
 
+    def reference_cache_dir(self) -> Path:
+        """Return the folder of the monitor's copies of model references (one per run)."""
+        return self._root / self.outputs.monitoring / "references"
+
     def prediction_log_uri(self, model_name: str) -> str:
         """Return the ``s3://`` URI the closed prediction logs of ``model_name`` are shipped to."""
         return self.storage.uri(self.outputs.monitoring / "predictions" / model_name)

@@ -39,9 +39,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.json as pa_json
 
-from .data.dataset import ColumnType
+from .data.dataset import PREDICTION, ColumnType
 
-PREDICTION = "prediction"  # the log's field, and the column predictions go by everywhere
 OPEN_SUFFIX = ".jsonl.open"
 CLOSED_SUFFIX = ".jsonl"
 TIME_FORMAT = "%Y-%m-%dT%H:%M:%S.%fZ"
@@ -264,8 +263,9 @@ def _schema(columns: Mapping[str, ColumnType]) -> pa.Schema:
         (name, pa.float64() if kind in ("numeric", "boolean") else pa.string())
         for name, kind in columns.items()
     ]
-    text = [(name, pa.string()) for name in ("time", "request_id", "model_version", "run_id")]
-    return pa.schema([*text, ("row", pa.int64()), ("inputs", pa.struct(inputs))])
+    text = [(name, pa.string()) for name in ("request_id", "model_version", "run_id")]
+    time = ("time", pa.timestamp("us", tz="UTC"))
+    return pa.schema([time, *text, ("row", pa.int64()), ("inputs", pa.struct(inputs))])
 
 
 def _read_json(data: bytes, columns: Mapping[str, ColumnType] | None) -> pa.Table:
@@ -299,5 +299,6 @@ def read_logs(
         if "inputs" in names
         else pd.DataFrame(index=meta.index)
     )
-    meta["time"] = pd.to_datetime(meta["time"], format=TIME_FORMAT, utc=True)
+    if not isinstance(meta["time"].dtype, pd.DatetimeTZDtype):  # read without the schema
+        meta["time"] = pd.to_datetime(meta["time"], format=TIME_FORMAT, utc=True)
     return LoggedPredictions(inputs, meta)

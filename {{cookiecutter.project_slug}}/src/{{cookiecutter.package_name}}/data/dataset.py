@@ -23,6 +23,8 @@ from .errors import DataValidationError
 
 Task = Literal["classification", "regression"]
 ColumnType = Literal["numeric", "categorical", "boolean", "date"]
+# The model's output, in scored files and the prediction log: no feature may take the name.
+PREDICTION = "prediction"
 
 
 class SplitConfig(StrictModel):

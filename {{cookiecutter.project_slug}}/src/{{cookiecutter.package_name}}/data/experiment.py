@@ -16,7 +16,7 @@ from typing import Any
 import pandas as pd
 
 from .column_types import apply_types, infer_type, stored_type
-from .dataset import ColumnType, DatasetConfig, Task
+from .dataset import PREDICTION, ColumnType, DatasetConfig, Task
 from .errors import DataValidationError
 from .io import atomic_directory
 from .split import split_rows
@@ -74,7 +74,8 @@ def select_features(frame: pd.DataFrame, dataset: DatasetConfig, *, source: str)
     calendar parts (month, day of week) are features like any date's.
 
     Raises:
-        DataValidationError: A named column is not in the table, or no feature is left.
+        DataValidationError: A named column is not in the table, a feature is named
+            ``prediction``, or no feature is left.
     """
     named = [*(dataset.features or []), *dataset.drop, *dataset.key_columns()]
     unknown = [name for name in dict.fromkeys(named) if name not in frame.columns]
@@ -87,6 +88,12 @@ def select_features(frame: pd.DataFrame, dataset: DatasetConfig, *, source: str)
     if dataset.split.group:
         excluded.add(dataset.split.group)  # an identifier: unseen groups at test time
     features = [name for name in (dataset.features or frame.columns) if name not in excluded]
+    if PREDICTION in features:
+        raise DataValidationError(
+            f"{source}: column '{PREDICTION}' cannot be a feature: the model's output takes "
+            f"that name in scored files and the prediction log; add it to `drop:` in "
+            f"conf/data/{dataset.name}.yaml, or rename it at the source"
+        )
     if not features:
         raise DataValidationError(
             f"{source}: no feature column is left once the label and `drop` are removed"

@@ -1,8 +1,8 @@
 """What the monitor checks: a window of the prediction log, or a file, with its reference.
 
-Each batch comes with the reference of the model that made its predictions: for
-logs, the run that trained the model which logged last in the window (or a given
-version); for a file, the champion's (or a given version's).
+For logs, the model is the one that logged last in the window (or a given
+version): :func:`logged_files` finds its files and the run that trained it, whose
+reference the monitor then loads; for a file, the caller names the version.
 """
 
 from __future__ import annotations
@@ -13,12 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
+from ..data.dataset import PREDICTION
 from ..data.tables import read_table
-from ..prediction_log import PREDICTION, file_model, log_files, read_logs
-from .reference import NoReferenceError, Reference, load_reference, version_run
+from ..prediction_log import file_model, log_files, read_logs
+from .reference import Reference
 
 
 class NothingToCheck(ValueError):
@@ -29,6 +28,8 @@ class NothingToCheck(ValueError):
 class LoggedFiles:
     """The log files of one model in the window, the run that trained it, and the others."""
 
+    folder: Path
+    since: float
     files: list[Path]
     run_id: str
     model_version: str | None
@@ -55,22 +56,11 @@ def logged_files(folder: Path, since: float, version: str | None) -> LoggedFiles
             logged = sorted({str(model[1]) for model in models.values()})
             raise NothingToCheck(f"version {version} logged nothing since {_iso(since)}: {logged}")
         run_id = models[chosen[0]][0]
-    return LoggedFiles(chosen, str(run_id), version, len(models) - len(chosen))
+    return LoggedFiles(folder, since, chosen, str(run_id), version, len(models) - len(chosen))
 
 
 def _iso(epoch: float) -> str:
     return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
-
-
-def champion_version(client: MlflowClient, model_name: str, alias: str) -> str:
-    """The version the alias points to (what ``make serve`` loads by default)."""
-    try:
-        return str(client.get_model_version_by_alias(model_name, alias).version)
-    except MlflowException:
-        raise NoReferenceError(
-            f"registered model '{model_name}' has no version with alias '{alias}': run "
-            "`make pipeline` first, or name the version with --model-version"
-        ) from None
 
 
 @dataclass(frozen=True)
@@ -84,32 +74,25 @@ class Batch:
     description: dict[str, Any]
 
 
-def file_batch(path: Path, version: str | None, model_name: str, alias: str) -> Batch:
-    """A file of inputs (with a ``prediction`` column if it was scored), for ``version``."""
-    client = MlflowClient()
+def file_batch(path: Path, reference: Reference) -> Batch:
+    """A file of inputs (with a ``prediction`` column if it was scored)."""
     inputs = read_table(path)
     if inputs.empty:
         raise NothingToCheck(f"{path} has no rows")
-    version = version or champion_version(client, model_name, alias)
-    reference = load_reference(
-        client, version_run(client, model_name, version), model_name, version
-    )
     predictions = inputs.get(PREDICTION)
     meta = pd.DataFrame({PREDICTION: predictions}) if predictions is not None else pd.DataFrame()
     return Batch(inputs, meta, predictions, reference, {"source": str(path), "rows": len(inputs)})
 
 
-def logged_batch(folder: Path, since: float, version: str | None, model_name: str) -> Batch:
-    """The predictions logged since ``since`` by ``version`` (default: the model logged last)."""
-    found = logged_files(folder, since, version)
-    reference = load_reference(MlflowClient(), found.run_id, model_name, found.model_version)
+def logged_batch(found: LoggedFiles, reference: Reference) -> Batch:
+    """The predictions of ``found``'s files in its window, typed as ``reference`` says."""
     logged = read_logs(found.files, reference.feature_types)
-    logged = logged.where(logged.meta["time"] >= pd.Timestamp(since, unit="s", tz="UTC"))
+    logged = logged.where(logged.meta["time"] >= pd.Timestamp(found.since, unit="s", tz="UTC"))
     if not len(logged):
-        raise NothingToCheck(f"no predictions logged in {folder} since {_iso(since)}")
+        raise NothingToCheck(f"no predictions logged in {found.folder} since {_iso(found.since)}")
     meta = logged.meta
     description = {
-        "source": str(folder),
+        "source": str(found.folder),
         "rows": len(logged),
         "from": meta["time"].min().isoformat(),
         "to": meta["time"].max().isoformat(),

@@ -28,20 +28,19 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-import mlflow
 import pandas as pd
 
 from ..config import ConfigError
+from ..data.dataset import PREDICTION
 from ..data.errors import DataValidationError
 from ..data.tables import read_table
 from ..metadata import Metadata, MetadataError, load_metadata
-from ..prediction_log import PREDICTION
 from ..tracking import tracking_target
-from .batches import Batch, NothingToCheck, file_batch, logged_batch
+from .batches import Batch, NothingToCheck, file_batch, logged_batch, logged_files
 from .comparison import Comparison, compare
 from .html_report import write_reports
 from .performance import LabelsError, LivePerformance, join_labels, live_performance
-from .reference import NoReferenceError, Reference
+from .reference import NoReferenceError, Reference, cached_reference
 from .samples import profile
 from .settings import MonitorSettings, Thresholds, load_monitor_settings
 
@@ -146,18 +145,42 @@ def labelled_performance(
     return live_performance(joined, reference.task, metric, greater, test_value, thresholds)
 
 
+def reference_of(
+    run_id: str, model_name: str, version: str | None, metadata: Metadata, tracking_uri: str
+) -> Reference:
+    """The reference of run ``run_id``: the local copy, or fetched from MLflow (and copied)."""
+    cache = metadata.reference_cache_dir()
+    cached = cached_reference(cache, run_id, model_name, version)
+    if cached is not None:
+        return cached
+    from .lineage import Lineage  # MLflow: imported only when the copy is missing
+
+    return Lineage(tracking_uri).fetch_reference(cache, run_id, model_name, version)
+
+
 def run(args: argparse.Namespace, metadata: Metadata) -> dict[str, Any]:
     """Run the monitor as ``args`` ask; return the JSON report."""
     settings, config = load_monitor_settings(args.overrides, metadata.root)
     target = tracking_target(config, metadata)
-    mlflow.set_tracking_uri(target.uri)
     if args.data:
+        from .lineage import Lineage  # MLflow: a file names no version, the registry does
+
+        lineage = Lineage(target.uri)
         alias = str(config.tracking.champion_alias)
-        batch = file_batch(args.data, args.model_version, target.model_name, alias)
+        version = args.model_version or lineage.alias_version(target.model_name, alias)
+        run_id = lineage.version_run(target.model_name, version)
+        reference = reference_of(run_id, target.model_name, version, metadata, target.uri)
+        batch = file_batch(args.data, reference)
     else:
         since = time.time() - (args.hours or settings.window_hours) * 3600
         folder = metadata.prediction_log_dir(target.model_name)
-        batch = logged_batch(folder, since, args.model_version, target.model_name)
+        found = logged_files(folder, since, args.model_version)
+        batch = logged_batch(
+            found,
+            reference_of(
+                found.run_id, target.model_name, found.model_version, metadata, target.uri
+            ),
+        )
     comparison = check(batch.reference, batch.inputs, batch.predictions, settings)
     performance = None
     if args.labels:

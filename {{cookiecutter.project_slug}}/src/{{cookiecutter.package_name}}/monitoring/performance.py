@@ -14,8 +14,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from ..data.dataset import Task
-from ..prediction_log import PREDICTION
+from ..data.dataset import PREDICTION, Task
 from .settings import Thresholds
 
 REQUEST_ID = "request_id"

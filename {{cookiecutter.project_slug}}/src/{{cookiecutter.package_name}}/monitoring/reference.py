@@ -1,33 +1,39 @@
-"""The monitoring reference of a model version, kept with the MLflow run that trained it.
+"""The monitoring reference of a model version: its files, and the local copy the monitor reads.
 
-The ``train`` stage logs a sample of the training inputs and the feature types
-(:func:`log_reference_inputs`); ``evaluate`` adds the model's predictions on the
-held-out test set (:func:`log_reference_predictions`), which are what honest
-predictions look like (predictions on the training rows are too good to compare
-with). The monitor reads them back for the exact version that served a batch
-(:func:`load_reference`), wherever it runs and whatever ``data/`` holds now.
+The ``train`` stage logs, with the run that trained the model, a sample of the
+training inputs and the feature types (:func:`write_reference_inputs`);
+``evaluate`` adds the model's predictions on the held-out test set
+(:func:`write_reference_predictions`), which are what honest predictions look
+like (predictions on the training rows are too good to compare with). The
+monitor fetches them for the exact version that served a batch (see
+:mod:`.lineage`), whatever ``data/`` holds now, and keeps a copy per run
+(:func:`cached_reference`) once the run is evaluated: its files no longer change,
+and reading the copy spares the monitor MLflow altogether.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
+import os
+import shutil
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import mlflow
 import pandas as pd
-from mlflow import MlflowClient
-from mlflow.exceptions import MlflowException
 
-from ..data.dataset import ColumnType, Task
-from ..data.experiment import ExperimentData
-from ..prediction_log import PREDICTION
+from ..data.dataset import PREDICTION, ColumnType, Task
 
-ARTIFACT_DIR = "monitoring"
+if TYPE_CHECKING:  # at run time it would import scikit-learn, which the monitor does without
+    from ..data.experiment import ExperimentData
+
+REFERENCE_ARTIFACTS = "monitoring"
 INPUTS_FILE = "reference_inputs.parquet"
 PREDICTIONS_FILE = "reference_predictions.parquet"
 DESCRIPTION_FILE = "reference.json"
+METRICS_FILE = "test_metrics.json"
 
 
 class NoReferenceError(LookupError):
@@ -49,93 +55,66 @@ class Reference:
     test_metrics: dict[str, float]
 
 
-def log_reference_inputs(features: pd.DataFrame, experiment: ExperimentData, rows: int) -> None:
-    """Log up to ``rows`` training rows (a seeded sample) and the feature types to the run."""
+def write_reference_inputs(
+    folder: Path, features: pd.DataFrame, experiment: ExperimentData, rows: int
+) -> None:
+    """Write up to ``rows`` training rows (a seeded sample) and the feature types to ``folder``."""
     sample = features.sample(n=rows, random_state=0) if len(features) > rows else features
     description = {
         "task": experiment.task,
         "label": experiment.label,
         "features": experiment.features,
     }
-    with tempfile.TemporaryDirectory() as folder:
-        sample.reset_index(drop=True).to_parquet(Path(folder) / INPUTS_FILE, index=False)
-        (Path(folder) / DESCRIPTION_FILE).write_text(json.dumps(description), encoding="utf-8")
-        mlflow.log_artifacts(folder, artifact_path=ARTIFACT_DIR)
+    sample.reset_index(drop=True).to_parquet(folder / INPUTS_FILE, index=False)
+    (folder / DESCRIPTION_FILE).write_text(json.dumps(description), encoding="utf-8")
 
 
-def log_reference_predictions(predictions: pd.Series | list[object]) -> None:
-    """Log the model's predictions on the held-out test set to the active run."""
+def write_reference_predictions(folder: Path, predictions: pd.Series | list[object]) -> None:
+    """Write the model's predictions on the held-out test set to ``folder``."""
     frame = pd.DataFrame({PREDICTION: list(predictions)})
-    with tempfile.TemporaryDirectory() as folder:
-        frame.to_parquet(Path(folder) / PREDICTIONS_FILE, index=False)
-        mlflow.log_artifacts(folder, artifact_path=ARTIFACT_DIR)
+    frame.to_parquet(folder / PREDICTIONS_FILE, index=False)
 
 
-def version_run(client: MlflowClient, model_name: str, model_version: str) -> str:
-    """The id of the run that trained ``model_name`` version ``model_version``.
-
-    Raises:
-        NoReferenceError: No such registered version.
-    """
-    try:
-        return str(client.get_model_version(model_name, str(model_version)).run_id)
-    except MlflowException as error:
-        raise NoReferenceError(
-            f"cannot find version {model_version} of registered model '{model_name}' "
-            f"at {mlflow.get_tracking_uri()}: {error.message}"
-        ) from None
+def cached_reference(
+    cache: Path, run_id: str, model_name: str, model_version: str | None
+) -> Reference | None:
+    """The copy of run ``run_id``'s reference in ``cache``, or None when there is none."""
+    if not (cache / run_id / DESCRIPTION_FILE).is_file():
+        return None
+    return read_reference(cache / run_id, run_id, model_name, model_version)
 
 
-def load_reference(
-    client: MlflowClient, run_id: str, model_name: str, model_version: str | None
+def read_reference(
+    folder: Path, run_id: str, model_name: str, model_version: str | None
 ) -> Reference:
-    """Download the reference logged by run ``run_id`` (which trained the model version).
-
-    Raises:
-        NoReferenceError: The run does not exist, or logged no reference (a model
-            trained before the project monitored).
-    """
-    try:
-        run = client.get_run(run_id)
-    except MlflowException as error:
-        raise NoReferenceError(
-            f"cannot find run {run_id} of '{model_name}' at {mlflow.get_tracking_uri()}: "
-            f"{error.message}"
-        ) from None
-    with tempfile.TemporaryDirectory() as folder:
-        try:
-            local = Path(
-                mlflow.artifacts.download_artifacts(
-                    run_id=run.info.run_id, artifact_path=ARTIFACT_DIR, dst_path=folder
-                )
-            )
-        except (MlflowException, OSError):
-            local = Path(folder) / "absent"
-        if not (local / DESCRIPTION_FILE).is_file():
-            raise NoReferenceError(
-                f"run {run_id} of '{model_name}' (version {model_version}) logged no "
-                f"monitoring reference ({ARTIFACT_DIR}/{DESCRIPTION_FILE}); retrain it with "
-                "`make pipeline` so the train stage logs one"
-            )
-        description = json.loads((local / DESCRIPTION_FILE).read_text(encoding="utf-8"))
-        inputs = pd.read_parquet(local / INPUTS_FILE)
-        predictions_path = local / PREDICTIONS_FILE
-        predictions = (
-            pd.read_parquet(predictions_path)[PREDICTION] if predictions_path.is_file() else None
-        )
-    metrics = {
-        name.removeprefix("test_"): value
-        for name, value in run.data.metrics.items()
-        if name.startswith("test_")
-    }
+    """The reference in ``folder``: the files above and the run's test metrics."""
+    description = json.loads((folder / DESCRIPTION_FILE).read_text(encoding="utf-8"))
+    predictions_path = folder / PREDICTIONS_FILE
     return Reference(
         model_name,
         model_version,
-        run.info.run_id,
+        run_id,
         description["task"],
         description["label"],
         dict(description["features"]),
-        inputs,
-        predictions,
-        metrics,
+        pd.read_parquet(folder / INPUTS_FILE),
+        pd.read_parquet(predictions_path)[PREDICTION] if predictions_path.is_file() else None,
+        json.loads((folder / METRICS_FILE).read_text(encoding="utf-8")),
     )
+
+
+def keep_in_cache(downloaded: Path, cache: Path, run_id: str) -> None:
+    """Copy a downloaded reference into ``cache`` under ``run_id``, all files or none.
+
+    The files are copied to a folder renamed into place, so a monitor stopped
+    halfway leaves no partial copy for the next one to trust.
+    """
+    cache.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=f".{run_id}-", dir=cache))
+    try:
+        for path in downloaded.iterdir():
+            shutil.copy2(path, staging / path.name)
+        with contextlib.suppress(OSError):  # another monitor cached it first: the same files
+            os.rename(staging, cache / run_id)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)

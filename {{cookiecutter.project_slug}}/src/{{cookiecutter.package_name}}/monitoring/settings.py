@@ -44,10 +44,10 @@ def load_monitor_settings(
         ConfigError: A setting breaks its rule; the message names the file and field.
     """
     option = f"{CONFIG_GROUP}={DEFAULT_OPTION}"
-    try:  # `monitor` is not in config.yaml's defaults, so it is added here
-        config = compose_config([f"+{option}", *overrides], root)
-    except ConfigCompositionException:
+    try:  # config.yaml's defaults list `monitor: null`; a config without it gets it added
         config = compose_config([option, *overrides], root)
+    except ConfigCompositionException:
+        config = compose_config([f"+{option}", *overrides], root)
     values = OmegaConf.to_container(config[CONFIG_GROUP], resolve=True)
     try:
         settings = MonitorSettings.model_validate(values)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+import tempfile
 from pathlib import Path
 
 import mlflow
@@ -22,9 +23,10 @@ from ..data.experiment import TEST_FILE, ExperimentData
 from ..data.io import atomic_write_bytes
 from ..metadata import load_metadata
 from ..modeling import champion_metric, scores, split_dataset
-from ..monitoring.reference import log_reference_predictions
+from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_predictions
 from ..plots import write_plots
-from ..tracking import configure_tracking, register_and_promote
+from ..registry import register_and_promote
+from ..tracking import configure_tracking
 from ..trained_model import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -58,7 +60,9 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     with mlflow.start_run(run_id=trained.run_id):
         mlflow.log_metrics({f"test_{name}": value for name, value in results.items()})
         mlflow.log_artifacts(str(plots_dir), artifact_path=PLOTS_DIR)
-        log_reference_predictions(predicted)
+        with tempfile.TemporaryDirectory() as reference:
+            write_reference_predictions(Path(reference), predicted)
+            mlflow.log_artifacts(reference, artifact_path=REFERENCE_ARTIFACTS)
 
     metric, greater_is_better = champion_metric(config.tracking, experiment.task)
     registration = register_and_promote(

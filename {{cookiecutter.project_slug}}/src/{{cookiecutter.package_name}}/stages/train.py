@@ -11,6 +11,7 @@ is a child run of one parent run and returns its cross-validated score.
 from __future__ import annotations
 
 import logging
+import tempfile
 from importlib.metadata import version
 from pathlib import Path
 
@@ -31,14 +32,10 @@ from ..data.experiment import TRAIN_FILE, ExperimentData
 from ..data.io import atomic_directory
 from ..metadata import Metadata, load_metadata
 from ..modeling import build_model, champion_metric, cross_validated_scores, split_dataset
-from ..monitoring.reference import log_reference_inputs
-from ..tracking import (
-    configure_tracking,
-    dvc_output_hash,
-    flatten,
-    git_commit,
-    sweep_parent_run_id,
-)
+from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_inputs
+from ..provenance import dvc_output_hash, git_commit
+from ..sweeps import sweep_parent_run_id
+from ..tracking import configure_tracking, flatten
 from ..trained_model import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -140,7 +137,10 @@ def train(config: DictConfig) -> float:
             "skops_trusted_types": trusted_types(model),
         }
         logged = mlflow.sklearn.log_model(model, name="model", **saved)
-        log_reference_inputs(data.features, experiment, int(config.tracking.reference_rows))
+        with tempfile.TemporaryDirectory() as reference:
+            rows = int(config.tracking.reference_rows)
+            write_reference_inputs(Path(reference), data.features, experiment, rows)
+            mlflow.log_artifacts(reference, artifact_path=REFERENCE_ARTIFACTS)
         with atomic_directory(metadata.model_dir(experiment.name)) as target:
             trained = TrainedModel(target, run.info.run_id, logged.model_uri)
             mlflow.sklearn.save_model(model, trained.model_path, **saved)
