@@ -41,10 +41,12 @@ experiment = client.get_experiment_by_name(metadata.tracking.experiment_name)
 runs = client.search_runs([experiment.experiment_id])
 name = metadata.registered_model_name(dataset)
 versions = client.search_model_versions(f"name='{name}'")
-try:
-    champion = client.get_model_version_by_alias(name, "champion")
-except Exception:
-    champion = None
+aliases = {}
+for alias in ("champion", "challenger"):
+    try:
+        aliases[alias] = int(client.get_model_version_by_alias(name, alias).version)
+    except Exception:
+        aliases[alias] = None
 print(json.dumps({
     "runs": [{"id": r.info.run_id, "parent": r.data.tags.get("mlflow.parentRunId"),
               "metrics": r.data.metrics, "params": r.data.params, "tags": r.data.tags,
@@ -52,7 +54,9 @@ print(json.dumps({
                          for i in (r.inputs.dataset_inputs if r.inputs else [])]}
              for r in runs],
     "versions": sorted(int(v.version) for v in versions),
-    "champion": int(champion.version) if champion else None,
+    "version_tags": {v.version: v.tags for v in versions},
+    "champion": aliases["champion"],
+    "challenger": aliases["challenger"],
 }))
 """
 
@@ -83,11 +87,15 @@ def test_pipeline_writes_every_stage_and_the_metrics(project: Path) -> None:
     assert (project / "results/plots/confusion_matrix.png").stat().st_size > 0
 
 
-def test_run_is_tracked_and_the_model_is_champion(project: Path) -> None:
+def test_run_is_tracked_validated_and_the_model_is_champion(project: Path) -> None:
     summary = mlflow_summary(project)
 
     assert summary["versions"] == [1]
-    assert summary["champion"] == 1
+    assert summary["champion"] == summary["challenger"] == 1
+    assert summary["version_tags"]["1"]["validation_status"] == "passed"
+    gate = json.loads((project / "results/validation.json").read_text())
+    assert gate["version"] == "1" and gate["status"] == "passed" and gate["champion"] is True
+    assert {check["name"] for check in gate["checks"]} >= {"regression", "latency", "signature"}
     (training,) = summary["runs"]
     assert training["params"]["model.name"] == "random_forest"
     assert "test_f1_macro" in training["metrics"]

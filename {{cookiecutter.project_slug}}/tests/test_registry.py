@@ -5,10 +5,18 @@ from typing import Any
 import mlflow
 import pytest
 from mlflow import MlflowClient
+from mlflow.exceptions import MlflowException
 from mlflow.pyfunc.model import PythonModel
 
-from {{ cookiecutter.package_name }}.registry import decide_champion, register_and_promote
+from {{ cookiecutter.package_name }}.registry import (
+    Aliases,
+    Registration,
+    current_champion,
+    decide_champion,
+    register,
+)
 from {{ cookiecutter.package_name }}.tracking import TrackingTarget
+from {{ cookiecutter.package_name }}.validation import Check, GateResult
 
 
 @pytest.mark.parametrize(
@@ -48,34 +56,70 @@ class ConstantModel(PythonModel):
         return [0 for _ in model_input]
 
 
-def promote(target: TrackingTarget, metric: float, allow: bool = True) -> str:
+PASSED = GateResult("enabled", [Check("regression", True, "within 5 %")])
+FAILED = GateResult("enabled", [Check("every_class", False, "never predicted: ['yes']")])
+ALIASES = Aliases("champion", "challenger", promote_champion=True)
+
+
+def register_version(
+    target: TrackingTarget,
+    metric: float,
+    gate: GateResult = PASSED,
+    aliases: Aliases = ALIASES,
+) -> Registration:
     run_id, model_uri = log_run(metric)
-    registration = register_and_promote(
-        model_uri,
-        run_id,
-        target,
-        metric="test_f1",
-        value=metric,
-        greater_is_better=True,
-        alias="champion",
-        allow_promotion=allow,
+    client = MlflowClient()
+    current = current_champion(client, target.model_name, aliases.champion, "test_f1")
+    decision = decide_champion(
+        "test_f1", metric, current.metric if current else None, greater_is_better=True
     )
-    return registration.version
+    return register(model_uri, run_id, target, gate, decision, aliases)
 
 
-def champion_version(name: str) -> str:
-    return str(MlflowClient().get_model_version_by_alias(name, "champion").version)
+def alias_version(name: str, alias: str) -> str | None:
+    try:
+        return str(MlflowClient().get_model_version_by_alias(name, alias).version)
+    except MlflowException:
+        return None
 
 
-def test_champion_alias_moves_only_to_better_versions(tracking_uri: str) -> None:
+def test_champion_alias_moves_only_to_better_versions_that_passed(tracking_uri: str) -> None:
     target = TrackingTarget(tracking_uri, "registry-test", "registry-model")
     mlflow.set_experiment(target.experiment_name)
 
-    assert promote(target, 0.70) == "1"
-    assert champion_version("registry-model") == "1"
-    assert promote(target, 0.60) == "2"  # registered, but does not beat the champion
-    assert champion_version("registry-model") == "1"
-    assert promote(target, 0.90) == "3"
-    assert champion_version("registry-model") == "3"
-    assert promote(target, 0.95, allow=False) == "4"  # better, but promotion is off here
-    assert champion_version("registry-model") == "3"
+    assert register_version(target, 0.70).version == "1"
+    assert alias_version("registry-model", "champion") == "1"
+    assert register_version(target, 0.60).version == "2"  # passed, does not beat the champion
+    assert alias_version("registry-model", "champion") == "1"
+    assert alias_version("registry-model", "challenger") == "2"
+    assert register_version(target, 0.90, FAILED).version == "3"  # better, but failed the gate
+    assert alias_version("registry-model", "champion") == "1"
+    assert alias_version("registry-model", "challenger") == "2"
+    staging = Aliases("champion", "challenger", promote_champion=False)
+    assert register_version(target, 0.95, aliases=staging).version == "4"  # a person promotes
+    assert alias_version("registry-model", "champion") == "1"
+    assert alias_version("registry-model", "challenger") == "4"
+    assert register_version(target, 0.97).version == "5"
+    assert alias_version("registry-model", "champion") == "5"
+
+
+def test_the_gate_is_recorded_on_the_version_and_the_run(tracking_uri: str) -> None:
+    target = TrackingTarget(tracking_uri, "registry-test", "recorded-model")
+    mlflow.set_experiment(target.experiment_name)
+
+    registration = register_version(target, 0.9, FAILED)
+
+    client = MlflowClient()
+    version = client.get_model_version("recorded-model", registration.version)
+    description = str(version.description)
+    assert version.tags["validation_status"] == "failed"
+    assert version.tags["validation.every_class"] == "false"
+    assert description.startswith("validation failed: every_class: never predicted")
+    assert "- every_class: FAILED (never predicted: ['yes'])" in description
+    run = client.get_run(str(version.run_id))
+    assert run.data.tags["validation_status"] == "failed"
+    assert description in run.data.tags["mlflow.note.content"]
+    assert alias_version("recorded-model", "challenger") is None
+    summary = registration.summary("recorded-model", ALIASES, "dev")
+    assert summary.startswith("Registered recorded-model version 1: validation failed")
+    assert summary.endswith("no alias moved.")

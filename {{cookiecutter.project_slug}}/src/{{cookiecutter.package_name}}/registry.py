@@ -1,11 +1,19 @@
-"""The model registry: register a trained version and decide whether it becomes champion.
+"""The model registry: register a trained version, record its validation, move its aliases.
 
 One champion per dataset: the registered model is ``<tracking.registered_model_name>-<dataset>``
 (see :mod:`.tracking`), so a model of another table never competes with this one's.
+
+Two aliases (names in ``conf/tracking/``): ``challenger``, the latest version that
+passed the validation gate (:mod:`.validation`), and ``champion``, the version
+``make serve`` and batch scoring load. Every version is registered, gate passed or
+not, with the gate's checks as tags and its verdict as the description. Where the
+environment promotes by itself (``env.promote_champion``: dev), a version that
+passed and beats the champion on the champion metric becomes champion at once.
 """
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 
 import mlflow
@@ -13,11 +21,15 @@ from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
 from .tracking import TrackingTarget
+from .validation import GateResult
+
+RUN_DESCRIPTION_TAG = "mlflow.note.content"  # what MLflow's UI shows as a run's description
+HISTORY_TAG = "champion_history"  # on the registered model: the champion's versions, oldest first
 
 
 @dataclass(frozen=True)
 class ChampionDecision:
-    """Whether a new model version takes the champion alias, and why."""
+    """Whether a new model version beats the champion, and why."""
 
     promote: bool
     reason: str
@@ -36,44 +48,142 @@ def decide_champion(
     )
 
 
-def alias_metric(client: MlflowClient, model_name: str, alias: str, metric: str) -> float | None:
-    """Return the metric of the version holding ``alias``, or None when none does."""
+def alias_version(client: MlflowClient, model_name: str, alias: str) -> str | None:
+    """The version ``alias`` points to, or None when none does."""
+    try:
+        return str(client.get_model_version_by_alias(model_name, alias).version)
+    except MlflowException:
+        return None
+
+
+def champion_history(client: MlflowClient, model_name: str) -> list[str]:
+    """The versions the champion alias pointed to, oldest first (what rollback walks back)."""
+    tags = client.get_registered_model(model_name).tags
+    return [str(version) for version in json.loads(tags.get(HISTORY_TAG, "[]"))]
+
+
+def move_champion(client: MlflowClient, model_name: str, alias: str, version: str) -> None:
+    """Point the champion ``alias`` at ``version`` and add it to the champion's history."""
+    history = champion_history(client, model_name)
+    previous = alias_version(client, model_name, alias)
+    if previous is not None and history[-1:] != [previous]:
+        history.append(previous)  # the alias was moved by hand, outside this project's commands
+    client.set_registered_model_alias(model_name, alias, version)
+    client.set_registered_model_tag(model_name, HISTORY_TAG, json.dumps([*history, version]))
+
+
+@dataclass(frozen=True)
+class CurrentChampion:
+    """The version an alias points to: its number, its metric and the inputs it takes."""
+
+    version: str
+    metric: float | None
+    inputs: dict[str, str] | None
+
+
+def signature_inputs(model_uri: str) -> dict[str, str] | None:
+    """The input columns of a logged model and their types, or None without a signature."""
+    signature = mlflow.models.get_model_info(model_uri).signature
+    if signature is None:
+        return None
+    return {
+        str(spec.name): str(getattr(spec.type, "name", spec.type))
+        for spec in signature.inputs.inputs
+    }
+
+
+def current_champion(
+    client: MlflowClient, model_name: str, alias: str, metric: str
+) -> CurrentChampion | None:
+    """The version holding ``alias``, or None when no version does."""
     try:
         version = client.get_model_version_by_alias(model_name, alias)
     except MlflowException:
         return None
-    if version.run_id is None:
-        return None
-    value = client.get_run(version.run_id).data.metrics.get(metric)
-    return float(value) if value is not None else None
+    value = client.get_run(version.run_id).data.metrics.get(metric) if version.run_id else None
+    source = client.get_model_version_download_uri(model_name, str(version.version))
+    return CurrentChampion(
+        str(version.version),
+        float(value) if value is not None else None,
+        signature_inputs(source),
+    )
+
+
+@dataclass(frozen=True)
+class Aliases:
+    """The registry's alias names and whether ``champion`` may move without a person."""
+
+    champion: str
+    challenger: str
+    promote_champion: bool
 
 
 @dataclass(frozen=True)
 class Registration:
-    """The registered model version and the champion decision taken for it."""
+    """The registered version, its gate and champion decisions, and the aliases moved."""
 
     version: str
+    gate: GateResult
     decision: ChampionDecision
-    promoted: bool
+    challenger: bool
+    champion: bool
+
+    def summary(self, model_name: str, aliases: Aliases, env: str) -> str:
+        """What happened, for the stage's output."""
+        if not self.gate.passed:
+            outcome = "no alias moved"
+        elif self.champion:
+            outcome = f"'{aliases.challenger}' and '{aliases.champion}' now point to it"
+        else:
+            outcome = f"'{aliases.challenger}' now points to it; '{aliases.champion}' stays"
+            if self.decision.promote:
+                outcome += f" (in env={env} a person promotes: make promote VERSION={self.version})"
+        return (
+            f"Registered {model_name} version {self.version}: {self.gate.reason()}; "
+            f"{self.decision.reason}; {outcome}."
+        )
 
 
-def register_and_promote(
+def describe(gate: GateResult, decision: ChampionDecision) -> str:
+    """The version's description: the gate's verdict, each check, the champion rule."""
+    lines = [gate.reason() + "."]
+    lines += [
+        f"- {check.name}: {'passed' if check.passed else 'FAILED'} ({check.detail})"
+        for check in gate.checks
+    ]
+    lines.append(f"Champion rule: {decision.reason}.")
+    return "\n".join(lines)
+
+
+def register(
     model_uri: str,
     run_id: str,
     target: TrackingTarget,
-    *,
-    metric: str,
-    value: float,
-    greater_is_better: bool,
-    alias: str,
-    allow_promotion: bool = True,
+    gate: GateResult,
+    decision: ChampionDecision,
+    aliases: Aliases,
 ) -> Registration:
-    """Register a model version; move ``alias`` to it only when it beats the champion."""
+    """Register a version with its validation record; move the aliases it has earned."""
     client = MlflowClient()
-    current = alias_metric(client, target.model_name, alias, metric)
-    version = mlflow.register_model(model_uri, target.model_name, tags={"run_id": run_id}).version
-    decision = decide_champion(metric, value, current, greater_is_better=greater_is_better)
-    promoted = decision.promote and allow_promotion
-    if promoted:
-        client.set_registered_model_alias(target.model_name, alias, str(version))
-    return Registration(str(version), decision, promoted)
+    name = target.model_name
+    tags = {
+        "run_id": run_id,
+        "validation_status": gate.status,
+        **{f"validation.{check.name}": str(check.passed).lower() for check in gate.checks},
+    }
+    version = str(mlflow.register_model(model_uri, name, tags=tags).version)
+    description = describe(gate, decision)
+    client.update_model_version(name, version, description=description)
+    run = client.get_run(run_id)
+    earlier = run.data.tags.get(RUN_DESCRIPTION_TAG)
+    client.set_tag(
+        run_id, RUN_DESCRIPTION_TAG, f"{earlier}\n\n{description}" if earlier else description
+    )
+    client.set_tag(run_id, "validation_status", gate.status)
+    challenger = gate.passed
+    champion = gate.passed and decision.promote and aliases.promote_champion
+    if challenger:
+        client.set_registered_model_alias(name, aliases.challenger, version)
+    if champion:
+        move_champion(client, name, aliases.champion, version)
+    return Registration(version, gate, decision, challenger, champion)

@@ -1,10 +1,12 @@
-"""Stage ``evaluate``: score the model on the test set, register it, pick the champion.
+"""Stage ``evaluate``: score the model on the test set, validate it, register it.
 
 Writes ``results/metrics.json`` (``dvc metrics show``) and the plots in
 ``results/plots/`` (``dvc plots show``), logs both and the test predictions (the
-monitor's reference of honest predictions) to the training run, registers
-the model version as ``<registered model>-<dataset>``, and moves the champion
-alias to it only when it beats that dataset's champion on ``tracking.metric``.
+monitor's reference of honest predictions) to the training run, runs the
+validation gate (``conf/validation/``; its record goes to
+``results/validation.json``), registers the model version as
+``<registered model>-<dataset>`` and moves the aliases it earned (see
+:mod:`..registry`).
 """
 
 from __future__ import annotations
@@ -12,10 +14,14 @@ from __future__ import annotations
 import json
 import logging
 import tempfile
+import time
+from dataclasses import asdict
 from pathlib import Path
+from typing import Any
 
 import mlflow
 import pandas as pd
+from mlflow import MlflowClient
 from omegaconf import DictConfig
 
 from ..config import run_stage
@@ -25,17 +31,42 @@ from ..metadata import load_metadata
 from ..modeling import champion_metric, scores, split_dataset
 from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_predictions
 from ..plots import write_plots
-from ..registry import register_and_promote
+from ..registry import (
+    Aliases,
+    Registration,
+    current_champion,
+    decide_champion,
+    register,
+    signature_inputs,
+)
 from ..tracking import configure_tracking
 from ..trained_model import TrainedModel
+from ..validation import Candidate, run_gate, validation_settings
 
 log = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
+VALIDATION_FILE = "validation.json"
 PLOTS_DIR = "plots"
 
 
-def _write_json(values: dict[str, float], path: Path) -> None:
+def validation_record(registration: Registration, model_name: str) -> dict[str, Any]:
+    """``results/validation.json``: the gate's checks and decision, and the aliases moved."""
+    gate = registration.gate
+    return {
+        "model": model_name,
+        "version": registration.version,
+        "status": gate.status,
+        "passed": gate.passed,
+        "reason": gate.reason(),
+        "checks": [asdict(check) for check in gate.checks],
+        "champion_rule": registration.decision.reason,
+        "challenger": registration.challenger,
+        "champion": registration.champion,
+    }
+
+
+def _write_json(values: dict[str, Any], path: Path) -> None:
     atomic_write_bytes((json.dumps(values, indent=2, sort_keys=True) + "\n").encode(), path)
 
 
@@ -48,7 +79,9 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     trained = TrainedModel.read(metadata.model_dir(experiment.name))
     model = mlflow.sklearn.load_model(str(trained.model_path))
     test = split_dataset(pd.read_parquet(folder / TEST_FILE), experiment)
+    started = time.perf_counter()
     predicted = model.predict(test.features)
+    ms_per_row = (time.perf_counter() - started) * 1000 / max(len(test.features), 1)
     results = scores(test.labels, predicted, experiment.task)
 
     results_dir = metadata.results_dir()
@@ -65,27 +98,35 @@ def evaluate(config: DictConfig) -> dict[str, float]:
             mlflow.log_artifacts(reference, artifact_path=REFERENCE_ARTIFACTS)
 
     metric, greater_is_better = champion_metric(config.tracking, experiment.task)
-    registration = register_and_promote(
-        trained.model_uri,
-        trained.run_id,
-        target,
-        metric=f"test_{metric}",
-        value=results[metric],
+    aliases = Aliases(
+        str(config.tracking.champion_alias),
+        str(config.tracking.challenger_alias),
+        bool(config.env.promote_champion),
+    )
+    champion = current_champion(
+        MlflowClient(), target.model_name, aliases.champion, f"test_{metric}"
+    )
+    candidate = Candidate(
+        metrics=results,
+        metric=metric,
         greater_is_better=greater_is_better,
-        alias=config.tracking.champion_alias,
-        allow_promotion=config.env.promote_champion,
+        champion_metric=champion.metric if champion else None,
+        ms_per_row=ms_per_row,
+        inputs=signature_inputs(trained.model_uri) or {},
+        champion_inputs=champion.inputs if champion else None,
+        classes=sorted(set(test.labels), key=str),
+        predicted=list(predicted),
     )
-    outcome = (
-        f"'{config.tracking.champion_alias}' now points to version {registration.version}"
-        if registration.promoted
-        else f"'{config.tracking.champion_alias}' stays where it was"
+    gate = run_gate(candidate, validation_settings(config), experiment.task)
+    decision = decide_champion(
+        f"test_{metric}",
+        results[metric],
+        candidate.champion_metric,
+        greater_is_better=greater_is_better,
     )
-    if registration.decision.promote and not registration.promoted:
-        outcome += f" (env={config.env.name} does not promote automatically)"
-    print(
-        f"Registered {target.model_name} version {registration.version}: "
-        f"{registration.decision.reason}; {outcome}."
-    )
+    registration = register(trained.model_uri, trained.run_id, target, gate, decision, aliases)
+    _write_json(validation_record(registration, target.model_name), results_dir / VALIDATION_FILE)
+    print(registration.summary(target.model_name, aliases, str(config.env.name)))
     return results
 
 
