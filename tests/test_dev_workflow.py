@@ -114,6 +114,62 @@ def test_ci_runs_every_check_and_reports_metrics_on_pull_requests(bake: Bake) ->
     }
 
 
+def workflow_commands(path: Path) -> str:
+    workflow = load_yaml(path)
+    return "\n".join(
+        step.get("run", "") for job in workflow["jobs"].values() for step in job["steps"]
+    )
+
+
+def test_every_make_target_a_workflow_runs_exists(bake: Bake) -> None:
+    project = bake()
+    makefile = (project / "Makefile").read_text(encoding="utf-8")
+    targets = set(re.findall(r"(?m)^([a-z][a-z-]*):", makefile))
+
+    for workflow in sorted((project / ".github" / "workflows").glob("*.yml")):
+        used = set(re.findall(r"\bmake ([a-z][a-z-]*)", workflow_commands(workflow)))
+        assert used, workflow.name
+        assert used <= targets, (workflow.name, used - targets)
+
+
+def test_continuous_training_retrains_validates_and_proposes_a_pull_request(bake: Bake) -> None:
+    workflows = bake() / ".github" / "workflows"
+    retrain = load_yaml(workflows / "retrain.yml")
+    commands = workflow_commands(workflows / "retrain.yml")
+
+    assert {"schedule", "workflow_dispatch"} <= set(retrain[True])  # YAML reads `on` as true
+    for command in (
+        "dvc pull",
+        "make fetch-logs",
+        "make monitor",
+        "make pipeline CONF_ENV=staging",
+    ):
+        assert command in commands
+    assert "dvc metrics diff origin/main --md" in commands
+    steps = {step.get("name"): step for step in retrain["jobs"]["retrain"]["steps"]}
+    pull_request = steps["Open the pull request"]
+    assert pull_request["uses"].startswith("peter-evans/create-pull-request@")
+    assert "steps.describe.outputs.passed == 'true'" in pull_request["if"]
+    promote = load_yaml(workflows / "promote.yml")
+    (job,) = promote["jobs"].values()
+    assert job["environment"] == "production"
+    assert 'make promote VERSION="$version" CONF_ENV=prod' in workflow_commands(
+        workflows / "promote.yml"
+    )
+
+
+def test_the_workflows_read_the_fields_evaluate_writes(bake: Bake) -> None:
+    project = bake()
+    evaluate = next(project.glob("src/*/stages/evaluate.py")).read_text(encoding="utf-8")
+    record = evaluate[evaluate.index("def validation_record(") :]
+    written = set(re.findall(r'"([a-z_]+)": ', record[: record.index("\n\n\n")]))
+    commands = workflow_commands(project / ".github" / "workflows" / "retrain.yml")
+
+    read = set(re.findall(r"\(\.([a-z_]+)\)|jq -r \.([a-z_]+)", commands))
+    fields = {name for pair in read for name in pair if name} - {"name", "detail"}
+    assert fields and fields <= written, fields - written
+
+
 @pytest.mark.parametrize("pipeline", ["tabular", "wearables", "skeleton"])
 def test_notebooks_import_the_package_and_have_no_outputs(bake: Bake, pipeline: str) -> None:
     project = bake({"project_name": "Gait Lab", "pipeline": pipeline})

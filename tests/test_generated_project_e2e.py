@@ -58,7 +58,12 @@ def wearables_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path
     yield installed_project(tmp_path_factory.mktemp("wearables"), {"pipeline": "wearables"})
 
 
-PROJECTS = ["default_project", "wearables_project", "awkward_project"]
+# One xdist group per project: each is built on the worker that runs its tests.
+PROJECTS = [
+    pytest.param(name, marks=pytest.mark.xdist_group(name))
+    for name in ("default_project", "wearables_project", "awkward_project")
+]
+ON_DEFAULT_PROJECT = pytest.mark.xdist_group("default_project")
 
 
 @pytest.mark.parametrize("project_fixture", PROJECTS)
@@ -94,6 +99,7 @@ def test_pyproject_is_valid_for_poetry(
     assert "All set!" in result.stdout
 
 
+@ON_DEFAULT_PROJECT
 def test_lock_file_pins_every_tool(default_project: Path) -> None:
     locked = {
         package["name"]
@@ -103,6 +109,7 @@ def test_lock_file_pins_every_tool(default_project: Path) -> None:
     assert {"pytest", "ruff", "mypy", "pdoc", "pydantic", "pyyaml"} <= locked
 
 
+@ON_DEFAULT_PROJECT
 def test_docs_cover_every_public_module(default_project: Path) -> None:
     make(default_project, "docs")
 
@@ -123,6 +130,7 @@ def test_docs_cover_every_public_module(default_project: Path) -> None:
             assert (api / package / f"{module}.html").is_file(), module
 
 
+@ON_DEFAULT_PROJECT
 def test_make_help_lists_the_commands(default_project: Path) -> None:
     result = make(default_project, "help")
 
@@ -132,7 +140,16 @@ def test_make_help_lists_the_commands(default_project: Path) -> None:
 
 @pytest.mark.parametrize(
     ("project_fixture", "classes"),
-    [("wearables_project", {"sitting", "walking", "running"}), ("awkward_project", {"yes", "no"})],
+    [
+        pytest.param(
+            "wearables_project",
+            {"sitting", "walking", "running"},
+            marks=pytest.mark.xdist_group("wearables_project"),
+        ),
+        pytest.param(
+            "awkward_project", {"yes", "no"}, marks=pytest.mark.xdist_group("awkward_project")
+        ),
+    ],
 )
 def test_pipeline_notebooks_and_service(
     project_fixture: str, classes: set[str], request: pytest.FixtureRequest
