@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import shutil
+import subprocess
 import tempfile
 from collections.abc import Callable, Iterator, Mapping
 from pathlib import Path
@@ -37,10 +37,16 @@ def remove_temporary_folders_after_a_green_run(
     Each end-to-end test leaves a baked project with a .venv of about 1 GB. Left in
     place, pytest deletes them at the start of a later session of any project on the
     machine, which then takes tens of seconds longer. A failed run keeps them to inspect.
+    The deletion runs in the background: it took minutes, at the end of the run.
     """
     yield
     if request.session.testsfailed == 0:
-        shutil.rmtree(tmp_path_factory.getbasetemp(), ignore_errors=True)
+        subprocess.Popen(
+            ["rm", "-rf", str(tmp_path_factory.getbasetemp())],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,
+        )
 
 
 @pytest.fixture(scope="session", autouse=True)
