@@ -1,15 +1,25 @@
 """Promotion and rollback against a real MLflow registry (a SQLite store)."""
 
+import shutil
+from pathlib import Path
+
+import mlflow
 import pytest
 from mlflow import MlflowClient
+from mlflow.artifacts import download_artifacts
 
+from {{ cookiecutter.package_name }}.data.column_types import model_input
+from {{ cookiecutter.package_name }}.monitoring.lineage import Lineage
 from {{ cookiecutter.package_name }}.promotion import (
     PromotionError,
+    copy_version,
     main,
     promote,
     rollback,
 )
 from {{ cookiecutter.package_name }}.registry import alias_version, move_champion
+
+from .conftest import TrainedProject
 
 NAME = "promotion-model"
 
@@ -70,3 +80,70 @@ def test_the_command_names_the_model_and_refuses_clearly(
 ) -> None:
     assert main(["promote", "--version", "7"]) == 1
     assert "has no version 7" in capsys.readouterr().err
+
+
+def predictions(client: MlflowClient, name: str, version: str, rows: object) -> list[object]:
+    path = download_artifacts(
+        artifact_uri=client.get_model_version_download_uri(name, version),
+        tracking_uri=client.tracking_uri,
+    )
+    return list(mlflow.pyfunc.load_model(path).predict(rows))
+
+
+def test_a_version_is_copied_to_another_registry_and_promoted_there(
+    registered_model: str,
+    trained_project: TrainedProject,
+    migrated_tracking_store: Path,
+    tmp_path: Path,
+) -> None:
+    staging_uri = mlflow.get_tracking_uri()
+    shutil.copyfile(migrated_tracking_store, tmp_path / "prod.db")
+    prod_uri = f"sqlite:///{tmp_path / 'prod.db'}"
+    staging, prod = MlflowClient(staging_uri, staging_uri), MlflowClient(prod_uri, prod_uri)
+
+    version = copy_version(staging, prod, registered_model, "1", "production")
+
+    original, copied = (
+        staging.get_model_version(registered_model, "1"),
+        prod.get_model_version(registered_model, version),
+    )
+    assert copied.tags["validation_status"] == "passed"
+    assert copied.tags["copied_from"] == f"{staging_uri} {registered_model} version 1"
+    assert copied.description == original.description
+    copied_run = prod.get_run(str(copied.run_id))
+    assert copied_run.data.metrics == staging.get_run(str(original.run_id)).data.metrics
+    rows = model_input(
+        trained_project.features(trained_project.test_set).head(20),
+        trained_project.experiment.features,
+    )
+    assert predictions(prod, registered_model, version, rows) == predictions(
+        staging, registered_model, "1", rows
+    )
+    reference = Lineage(prod_uri).fetch_reference(
+        tmp_path / "references", copied_run.info.run_id, registered_model, version
+    )
+    assert reference.test_metrics == pytest.approx(trained_project.test_metrics)
+    assert promote(prod, registered_model, version, "champion").current == version
+    assert alias_version(staging, registered_model, "champion") == "1"  # staging untouched
+
+
+@pytest.mark.usefixtures("trained_project")
+def test_make_promote_copies_from_the_configured_source_registry(
+    registered_model: str,
+    migrated_tracking_store: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    staging_uri = mlflow.get_tracking_uri()
+    shutil.copyfile(migrated_tracking_store, tmp_path / "prod.db")
+    prod_uri = f"sqlite:///{tmp_path / 'prod.db'}"
+    monkeypatch.setenv("MLFLOW_TRACKING_URI", prod_uri)
+
+    status = main(["promote", "--version", "1", f"env.promote_from={staging_uri}"])
+
+    assert status == 0, capsys.readouterr().err
+    prod = MlflowClient(prod_uri, prod_uri)
+    champion = prod.get_model_version_by_alias(registered_model, "champion")
+    assert champion.tags["copied_from"].startswith(staging_uri)
+    assert f"Copied version 1 from {staging_uri}" in capsys.readouterr().out

@@ -10,6 +10,12 @@ a version whose gate did not pass (tag ``validation_status``), and records on th
 version who promoted it and when (tags ``promoted_by``, ``promoted_at``) and, on the
 registered model, the champion's history (tag ``champion_history``), which
 ``rollback`` walks back.
+
+When the version was registered on another server (``env.promote_from``: staging's
+tracking URI, in ``conf/env/prod.yaml``), it is first copied into this
+environment's registry (:func:`copy_version`): the model, the run's params and
+metrics, the monitor's reference and the validation record, as a new version
+whose tag ``copied_from`` names the original.
 """
 
 from __future__ import annotations
@@ -18,11 +24,17 @@ import argparse
 import getpass
 import json
 import sys
+import tempfile
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 from mlflow import MlflowClient
+from mlflow.artifacts import download_artifacts
+from mlflow.entities import Metric, Param
+from mlflow.entities.model_registry import ModelVersion
 from mlflow.exceptions import MlflowException
 
 from .config import ConfigError, compose_config
@@ -31,6 +43,7 @@ from .registry import HISTORY_TAG, alias_version, champion_history, move_champio
 from .tracking import tracking_target
 
 VALIDATED = "passed"
+MODEL_ARTIFACTS = "model"  # where a copied version's model goes in its new run
 
 
 class PromotionError(RuntimeError):
@@ -54,12 +67,61 @@ def _stamp(client: MlflowClient, model_name: str, version: str, action: str) -> 
     )
 
 
-def promote(client: MlflowClient, model_name: str, version: str, alias: str) -> Move:
-    """Point ``alias`` at ``version``, which must have passed the validation gate.
+def copy_version(
+    source: MlflowClient, target: MlflowClient, model_name: str, version: str, experiment: str
+) -> str:
+    """Copy ``version`` of ``model_name`` from the ``source`` registry to ``target``'s.
 
-    Raises:
-        PromotionError: No such version, or it did not pass the gate.
+    Returns the version number it gets in ``target``. Raises PromotionError when the
+    source has no such version or it did not pass the gate (nothing is copied then).
     """
+    found = _validated(source, model_name, version)
+    origin = source.get_run(str(found.run_id))
+    experiment_id = _experiment_id(target, experiment)
+    copied_from = f"{source.tracking_uri} {model_name} version {version}"
+    tags = {  # the run's own tags; MLflow's (mlflow.*) describe the original run, not this one
+        key: value for key, value in origin.data.tags.items() if not key.startswith("mlflow.")
+    }
+    run = target.create_run(
+        experiment_id, run_name=origin.info.run_name, tags={**tags, "copied_from": copied_from}
+    )
+    run_id = run.info.run_id
+    now = int(time.time() * 1000)
+    target.log_batch(
+        run_id,
+        metrics=[Metric(key, value, now, 0) for key, value in origin.data.metrics.items()],
+        params=[Param(key, value) for key, value in origin.data.params.items()],
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        model = download_artifacts(
+            artifact_uri=source.get_model_version_download_uri(model_name, version),
+            dst_path=str(Path(folder) / "model"),
+            tracking_uri=source.tracking_uri,
+        )
+        target.log_artifacts(run_id, model, MODEL_ARTIFACTS)
+        for path in source.list_artifacts(origin.info.run_id):
+            if path.is_dir and path.path != MODEL_ARTIFACTS:  # the reference, the plots
+                local = download_artifacts(
+                    run_id=origin.info.run_id,
+                    artifact_path=path.path,
+                    dst_path=folder,
+                    tracking_uri=source.tracking_uri,
+                )
+                target.log_artifacts(run_id, local, path.path)
+    target.set_terminated(run_id)
+    if not target.search_registered_models(f"name = '{model_name}'"):
+        target.create_registered_model(model_name)
+    copy = target.create_model_version(
+        model_name,
+        f"{target.get_run(run_id).info.artifact_uri}/{MODEL_ARTIFACTS}",
+        run_id=run_id,
+        tags={**found.tags, "run_id": run_id, "copied_from": copied_from},
+        description=found.description,
+    )
+    return str(copy.version)
+
+
+def _validated(client: MlflowClient, model_name: str, version: str) -> ModelVersion:
     try:
         found = client.get_model_version(model_name, version)
     except MlflowException as error:
@@ -71,6 +133,21 @@ def promote(client: MlflowClient, model_name: str, version: str, alias: str) -> 
             f"(validation_status: {status}); see its description in MLflow, fix the model "
             "and run `make pipeline` with validation.mode=enabled"
         )
+    return found
+
+
+def _experiment_id(client: MlflowClient, name: str) -> str:
+    experiment = client.get_experiment_by_name(name)
+    return experiment.experiment_id if experiment else client.create_experiment(name)
+
+
+def promote(client: MlflowClient, model_name: str, version: str, alias: str) -> Move:
+    """Point ``alias`` at ``version``, which must have passed the validation gate.
+
+    Raises:
+        PromotionError: No such version, or it did not pass the gate.
+    """
+    _validated(client, model_name, version)
     previous = alias_version(client, model_name, alias)
     if previous == version:
         raise PromotionError(f"{model_name} version {version} is already '{alias}'")
@@ -108,7 +185,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("command", choices=["promote", "rollback"])
     parser.add_argument("--version", help="the version to promote (promote only)")
     parser.add_argument("overrides", nargs="*", help="Hydra overrides, e.g. env=prod")
-    args = parser.parse_args(argv)
+    args = parser.parse_intermixed_args(argv)  # overrides may follow --version
     if args.command == "promote" and not args.version:
         parser.error("promote needs --version N (make promote VERSION=N)")
     try:
@@ -118,7 +195,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         client = MlflowClient(tracking_uri=target.uri, registry_uri=target.uri)
         alias = str(config.tracking.champion_alias)
         if args.command == "promote":
-            move = promote(client, target.model_name, str(args.version), alias)
+            version = str(args.version)
+            if config.env.promote_from and config.env.promote_from != target.uri:
+                source = MlflowClient(config.env.promote_from, config.env.promote_from)
+                version = copy_version(
+                    source, client, target.model_name, version, target.experiment_name
+                )
+                print(f"Copied version {args.version} from {config.env.promote_from}: {version}")
+            move = promote(client, target.model_name, version, alias)
         else:
             move = rollback(client, target.model_name, alias)
     except (PromotionError, ConfigError, MetadataError) as error:

@@ -73,6 +73,7 @@ def _write_json(values: dict[str, Any], path: Path) -> None:
 def evaluate(config: DictConfig) -> dict[str, float]:
     """Score the trained model on the held-out rows and decide the champion."""
     metadata = load_metadata()
+    settings = validation_settings(config)  # a broken setting stops the stage before it logs
     target = configure_tracking(config, metadata)
     folder = metadata.stage_dir("experiment") / str(config.data.name)
     experiment = ExperimentData.read(folder)
@@ -117,7 +118,7 @@ def evaluate(config: DictConfig) -> dict[str, float]:
         classes=sorted(set(test.labels), key=str),
         predicted=list(predicted),
     )
-    gate = run_gate(candidate, validation_settings(config), experiment.task)
+    gate = run_gate(candidate, settings, experiment.task)
     decision = decide_champion(
         f"test_{metric}",
         results[metric],
