@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -72,3 +73,15 @@ def test_dockerfile_passes_hadolint(bake: Bake, python_version: str) -> None:
     assert result.returncode == 0, result.stdout + result.stderr
     assert f"FROM python:{python_version}-slim" in dockerfile.read_text(encoding="utf-8")
     assert "HEALTHCHECK" in dockerfile.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("pipeline", ["tabular", "wearables", "skeleton"])
+def test_the_image_serves_the_model_of_the_configured_dataset(bake: Bake, pipeline: str) -> None:
+    project = bake({"pipeline": pipeline})
+    dockerfile = (project / "Dockerfile").read_text(encoding="utf-8")
+    config = (project / "conf" / "config.yaml").read_text(encoding="utf-8")
+
+    (dataset,) = re.findall(r"(?m)^  - data: (\S+)$", config)
+    assert f"ARG DATASET={dataset}\n" in dockerfile
+    assert "COPY models/${DATASET}/model ./model" in dockerfile
+    assert (project / "conf" / "data" / f"{dataset}.yaml").is_file()
