@@ -16,18 +16,6 @@ from tools.project import TEMPLATE_DIR
 Bake = Callable[..., Path]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Give every test an xdist group; `make test` sends each group to one worker.
-
-    A module's tests share its module-scoped fixtures (a baked, installed project),
-    so a module is a group unless its tests name one of their own: the three projects
-    of test_generated_project_e2e are three groups, which the two workers share.
-    """
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None:
-            item.add_marker(pytest.mark.xdist_group(item.nodeid.split("::")[0]))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def remove_temporary_folders_after_a_green_run(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

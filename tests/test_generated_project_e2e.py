@@ -2,14 +2,16 @@
 
 One project per pipeline: the default (tabular), the wearables example, and the
 skeleton (with answers that exercise quoting, another licence and no CI). Each
-runs its own tests, lint, pipeline, notebooks, and serves a prediction.
+runs its own tests and lint; the example and the skeleton also run their
+pipeline and notebooks and serve a prediction. One test class per project:
+`make test` distributes by scope (`--dist loadscope`), so the two workers build
+and check the three projects side by side, each project on one worker.
 """
 
 from __future__ import annotations
 
 import json
 import tomllib
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -43,119 +45,29 @@ def installed_project(output: Path, answers: dict[str, str] | None = None) -> Pa
     return project
 
 
-@pytest.fixture(scope="module")
-def default_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield installed_project(tmp_path_factory.mktemp("default"))
+class GeneratedProject:
+    """What every generated project passes; each subclass builds its project once."""
+
+    def test_generated_tests_pass(self, project: Path) -> None:
+        result = make(project, "test")
+
+        assert " passed" in result.stdout
+        assert " failed" not in result.stdout
+
+    def test_generated_code_is_ruff_and_mypy_clean(self, project: Path) -> None:
+        result = make(project, "lint")
+
+        assert "All checks passed!" in result.stdout
+        assert "Success: no issues found" in result.stdout
+
+    def test_pyproject_is_valid_for_poetry(self, project: Path) -> None:
+        result = run(["poetry", "check"], project)
+
+        assert "All set!" in result.stdout
 
 
-@pytest.fixture(scope="module")
-def awkward_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield installed_project(tmp_path_factory.mktemp("awkward"), AWKWARD_ANSWERS)
-
-
-@pytest.fixture(scope="module")
-def wearables_project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    yield installed_project(tmp_path_factory.mktemp("wearables"), {"pipeline": "wearables"})
-
-
-# One xdist group per project: each is built on the worker that runs its tests.
-PROJECTS = [
-    pytest.param(name, marks=pytest.mark.xdist_group(name))
-    for name in ("default_project", "wearables_project", "awkward_project")
-]
-ON_DEFAULT_PROJECT = pytest.mark.xdist_group("default_project")
-
-
-@pytest.mark.parametrize("project_fixture", PROJECTS)
-def test_generated_tests_pass(project_fixture: str, request: pytest.FixtureRequest) -> None:
-    project: Path = request.getfixturevalue(project_fixture)
-
-    result = make(project, "test")
-
-    assert " passed" in result.stdout
-    assert " failed" not in result.stdout
-
-
-@pytest.mark.parametrize("project_fixture", PROJECTS)
-def test_generated_code_is_ruff_and_mypy_clean(
-    project_fixture: str, request: pytest.FixtureRequest
-) -> None:
-    project: Path = request.getfixturevalue(project_fixture)
-
-    result = make(project, "lint")
-
-    assert "All checks passed!" in result.stdout
-    assert "Success: no issues found" in result.stdout
-
-
-@pytest.mark.parametrize("project_fixture", PROJECTS)
-def test_pyproject_is_valid_for_poetry(
-    project_fixture: str, request: pytest.FixtureRequest
-) -> None:
-    project: Path = request.getfixturevalue(project_fixture)
-
-    result = run(["poetry", "check"], project)
-
-    assert "All set!" in result.stdout
-
-
-@ON_DEFAULT_PROJECT
-def test_lock_file_pins_every_tool(default_project: Path) -> None:
-    locked = {
-        package["name"]
-        for package in tomllib.loads((default_project / "poetry.lock").read_text())["package"]
-    }
-
-    assert {"pytest", "ruff", "mypy", "pdoc", "pydantic", "pyyaml"} <= locked
-
-
-@ON_DEFAULT_PROJECT
-def test_docs_cover_every_public_module(default_project: Path) -> None:
-    make(default_project, "docs")
-
-    package = "my_ml_project"
-    root = default_project / "src" / package
-    # Every public module, subpackages (stages/, data/, ...) and their modules included:
-    # pdoc writes `a/b.py` and the package `a/b/__init__.py` alike to `a/b.html`.
-    modules = sorted(
-        (path.parent if path.name == "__init__.py" else path.with_suffix("")).relative_to(root)
-        for path in root.rglob("*.py")
-        if path.name == "__init__.py" or path.stem[0] != "_"
-    )
-    api = default_project / "docs" / "api"
-    assert (api / f"{package}.html").is_file()
-    assert {"stages", "data"} <= {str(module.parts[0]) for module in modules if module.parts}
-    for module in modules:
-        if module.parts:
-            assert (api / package / f"{module}.html").is_file(), module
-
-
-@ON_DEFAULT_PROJECT
-def test_make_help_lists_the_commands(default_project: Path) -> None:
-    result = make(default_project, "help")
-
-    for target in ("install", "test", "lint", "format", "docs"):
-        assert target in result.stdout
-
-
-@pytest.mark.parametrize(
-    ("project_fixture", "classes"),
-    [
-        pytest.param(
-            "wearables_project",
-            {"sitting", "walking", "running"},
-            marks=pytest.mark.xdist_group("wearables_project"),
-        ),
-        pytest.param(
-            "awkward_project", {"yes", "no"}, marks=pytest.mark.xdist_group("awkward_project")
-        ),
-    ],
-)
-def test_pipeline_notebooks_and_service(
-    project_fixture: str, classes: set[str], request: pytest.FixtureRequest
-) -> None:
-    project: Path = request.getfixturevalue(project_fixture)
-
+def pipeline_notebooks_and_service(project: Path, classes: set[str]) -> None:
+    """`make pipeline`, a second repro that does nothing, the notebooks, a served prediction."""
     make(project, "pipeline", timeout=1800)
 
     metrics = json.loads((project / "results" / "metrics.json").read_text())
@@ -169,3 +81,66 @@ def test_pipeline_notebooks_and_service(
     answer = serve_and_predict(project)
     assert answer["predictions"][0] in classes
     assert answer["model"]["version"] == "1"
+
+
+class TestDefaultProject(GeneratedProject):
+    """The default answers, installed as shipped (bytecode compiled up front)."""
+
+    @pytest.fixture(scope="class")
+    def project(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return installed_project(tmp_path_factory.mktemp("default"))
+
+    def test_lock_file_pins_every_tool(self, project: Path) -> None:
+        locked = {
+            package["name"]
+            for package in tomllib.loads((project / "poetry.lock").read_text())["package"]
+        }
+
+        assert {"pytest", "ruff", "mypy", "pdoc", "pydantic", "pyyaml"} <= locked
+
+    def test_docs_cover_every_public_module(self, project: Path) -> None:
+        make(project, "docs")
+
+        package = "my_ml_project"
+        root = project / "src" / package
+        # Every public module, subpackages (stages/, data/, ...) and their modules included:
+        # pdoc writes `a/b.py` and the package `a/b/__init__.py` alike to `a/b.html`.
+        modules = sorted(
+            (path.parent if path.name == "__init__.py" else path.with_suffix("")).relative_to(root)
+            for path in root.rglob("*.py")
+            if path.name == "__init__.py" or path.stem[0] != "_"
+        )
+        api = project / "docs" / "api"
+        assert (api / f"{package}.html").is_file()
+        assert {"stages", "data"} <= {str(module.parts[0]) for module in modules if module.parts}
+        for module in modules:
+            if module.parts:
+                assert (api / package / f"{module}.html").is_file(), module
+
+    def test_make_help_lists_the_commands(self, project: Path) -> None:
+        result = make(project, "help")
+
+        for target in ("install", "test", "lint", "format", "docs", "promote", "rollback"):
+            assert target in result.stdout
+
+
+class TestWearablesProject(GeneratedProject):
+    """The wearables example of the four data stages."""
+
+    @pytest.fixture(scope="class")
+    def project(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return installed_project(tmp_path_factory.mktemp("wearables"), {"pipeline": "wearables"})
+
+    def test_pipeline_notebooks_and_service(self, project: Path) -> None:
+        pipeline_notebooks_and_service(project, {"sitting", "walking", "running"})
+
+
+class TestSkeletonProject(GeneratedProject):
+    """The skeleton, with answers that exercise quoting, another licence and no CI."""
+
+    @pytest.fixture(scope="class")
+    def project(self, tmp_path_factory: pytest.TempPathFactory) -> Path:
+        return installed_project(tmp_path_factory.mktemp("awkward"), AWKWARD_ANSWERS)
+
+    def test_pipeline_notebooks_and_service(self, project: Path) -> None:
+        pipeline_notebooks_and_service(project, {"yes", "no"})
