@@ -82,6 +82,12 @@ def test_the_command_names_the_model_and_refuses_clearly(
     assert "has no version 7" in capsys.readouterr().err
 
 
+def empty_registry(migrated_tracking_store: Path, folder: Path) -> str:
+    """A second registry (production's), empty, in ``folder``; its URI."""
+    shutil.copyfile(migrated_tracking_store, folder / "prod.db")
+    return f"sqlite:///{folder / 'prod.db'}"
+
+
 def predictions(client: MlflowClient, name: str, version: str, rows: object) -> list[object]:
     path = download_artifacts(
         artifact_uri=client.get_model_version_download_uri(name, version),
@@ -97,8 +103,7 @@ def test_a_version_is_copied_to_another_registry_and_promoted_there(
     tmp_path: Path,
 ) -> None:
     staging_uri = mlflow.get_tracking_uri()
-    shutil.copyfile(migrated_tracking_store, tmp_path / "prod.db")
-    prod_uri = f"sqlite:///{tmp_path / 'prod.db'}"
+    prod_uri = empty_registry(migrated_tracking_store, tmp_path)
     staging, prod = MlflowClient(staging_uri, staging_uri), MlflowClient(prod_uri, prod_uri)
 
     version = copy_version(staging, prod, registered_model, "1", "production")
@@ -136,8 +141,7 @@ def test_make_promote_copies_from_the_configured_source_registry(
     capsys: pytest.CaptureFixture[str],
 ) -> None:
     staging_uri = mlflow.get_tracking_uri()
-    shutil.copyfile(migrated_tracking_store, tmp_path / "prod.db")
-    prod_uri = f"sqlite:///{tmp_path / 'prod.db'}"
+    prod_uri = empty_registry(migrated_tracking_store, tmp_path)
     monkeypatch.setenv("MLFLOW_TRACKING_URI", prod_uri)
 
     status = main(["promote", "--version", "1", f"env.promote_from={staging_uri}"])

@@ -96,10 +96,10 @@ def current_champion(
     client: MlflowClient, model_name: str, alias: str, metric: str
 ) -> CurrentChampion | None:
     """The version holding ``alias``, or None when no version does."""
-    try:
-        version = client.get_model_version_by_alias(model_name, alias)
-    except MlflowException:
+    number = alias_version(client, model_name, alias)
+    if number is None:
         return None
+    version = client.get_model_version(model_name, number)
     value = client.get_run(version.run_id).data.metrics.get(metric) if version.run_id else None
     source = client.get_model_version_download_uri(model_name, str(version.version))
     return CurrentChampion(

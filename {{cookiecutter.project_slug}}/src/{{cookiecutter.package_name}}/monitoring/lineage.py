@@ -14,6 +14,7 @@ from mlflow import MlflowClient
 from mlflow.artifacts import download_artifacts
 from mlflow.exceptions import MlflowException
 
+from .. import registry
 from .reference import (
     DESCRIPTION_FILE,
     METRICS_FILE,
@@ -35,13 +36,13 @@ class Lineage:
 
     def alias_version(self, model_name: str, alias: str) -> str:
         """The version ``alias`` points to (what ``make serve`` loads by default)."""
-        try:
-            return str(self.client.get_model_version_by_alias(model_name, alias).version)
-        except MlflowException:
+        version = registry.alias_version(self.client, model_name, alias)
+        if version is None:
             raise NoReferenceError(
                 f"registered model '{model_name}' has no version with alias '{alias}': run "
                 "`make pipeline` first, or name the version with --model-version"
-            ) from None
+            )
+        return version
 
     def version_run(self, model_name: str, model_version: str) -> str:
         """The id of the run that trained ``model_name`` version ``model_version``."""
