@@ -1,8 +1,9 @@
 """Slow tier: the generated project's golden path, `make pipeline`, run for real.
 
 One baked and installed project per module; the tests run in file order and
-build on each other: the pipeline, a no-op rerun, batch inference, a DVC
-experiment with the other model, and a hyper-parameter search.
+build on each other: the pipeline, a no-op rerun, batch inference, the service
+image's environment, a DVC experiment with the other model, and a
+hyper-parameter search.
 """
 
 from __future__ import annotations
@@ -17,7 +18,9 @@ import pytest
 import yaml
 
 from tests.checks import GIT_IDENTITY, bake_for_e2e
+from tools.image import assemble
 from tools.project import make, quick_install, run
+from tools.servers import HOST, free_port, predict_example, start
 
 pytestmark = pytest.mark.e2e
 
@@ -157,6 +160,42 @@ def test_batch_inference_names_missing_columns(project: Path) -> None:
     assert result.returncode == 2
     assert "missing column 'plan'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+# Packages the service's image must not carry (training, tracking server, tools).
+TRAINING_ONLY = {"mlflow", "optuna", "hydra-optuna-sweeper", "matplotlib", "sqlalchemy", "dvc"}
+
+
+def test_the_image_serves_without_training_packages(project: Path, tmp_path: Path) -> None:
+    image = assemble(project, tmp_path / "app")  # the Dockerfile's steps, no Docker engine
+    python = str(image.venv / "bin/python")
+    listing = "import importlib.metadata as m; print(*(d.name for d in m.distributions()))"
+    names = run([python, "-c", listing], image.root).stdout.split()
+    installed = {name.lower().replace("_", "-") for name in names}
+    assert not TRAINING_ONLY & installed
+    assert {"mlflow-skinny", "gunicorn", "scikit-learn", SLUG} <= installed
+
+    port = free_port()
+    service = start(
+        "image",
+        image.command,
+        tmp_path / "service.log",
+        ready_url=f"http://{HOST}:{port}/ready",
+        env={
+            **image.env,
+            "HOST": HOST,
+            "PORT": str(port),
+            "WORKERS": "1",
+            "PROMETHEUS_MULTIPROC_DIR": str(tmp_path / "prometheus"),
+        },
+        cwd=image.root,
+        timeout=300,
+    )
+    try:
+        answer = predict_example(f"http://{HOST}:{port}")
+    finally:
+        service.stop()
+    assert answer["predictions"][0] in {"yes", "no"}
 
 
 def test_dvc_experiment_with_the_other_model(project: Path) -> None:

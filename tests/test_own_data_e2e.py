@@ -223,7 +223,8 @@ def test_a_query_on_postgresql(project: OwnDataProject, tmp_path: Path) -> None:
         ]
         values = ", ".join(f"({r[0]}, '{r[1]}', {r[2] or 'NULL'}, {r[3]}, {r[-1]})" for r in rows)
         server.psql(f"INSERT INTO patients VALUES {values}")
-        run(["poetry", "add", "psycopg[binary]"], project.root)  # the driver, as the README says
+        # The driver, where the README says to add it.
+        run(["poetry", "add", "--group", "train", "psycopg[binary]"], project.root)
         project.use(
             "patients",
             "source:\n  sql: SELECT * FROM patients\n"

@@ -15,12 +15,14 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+from tools.image import assemble
 from tools.project import TEMPLATE_DIR, bake, default_package_index_url, make, run
 
 GENERATION_TARGET_S = 2.0
 PIPELINE_TARGET_S = 30.0
 NOOP_RERUN_TARGET_S = 5.0
 TEST_SUITE_TARGET_S = 30.0
+IMAGE_SHARE_TARGET = 0.5  # the service image's environment against the dev environment
 
 
 def directory_size(path: Path) -> int:
@@ -71,6 +73,8 @@ def measure_project(
         figures["noop"] = timed(lambda: run(["poetry", "run", "dvc", "repro"], project))
         figures["test"] = timed(lambda: make(project, "test"))
         figures["venv_mb"] = directory_size(project / ".venv") / 1e6
+        image = assemble(project, output / "image")  # the Dockerfile's steps, no Docker engine
+        figures["image_venv_mb"] = directory_size(image.venv) / 1e6
     return figures
 
 
@@ -83,7 +87,7 @@ def report(name: str, value: float, unit: str, target: float | None = None) -> N
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Measure generation, install and environment size."""
+    """Measure generation, install, and the sizes of the dev and image environments."""
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=7, help="generation runs (median is reported)")
     args = parser.parse_args(argv)
@@ -110,6 +114,9 @@ def main(argv: list[str] | None = None) -> int:
     report("dvc repro again (nothing to do)", warm["noop"], "s", NOOP_RERUN_TARGET_S)
     report("make test (generated suite)", warm["test"], "s", TEST_SUITE_TARGET_S)
     report("environment size (.venv)", warm["venv_mb"], "MB")
+    report("service image's environment (main only)", warm["image_venv_mb"], "MB")
+    share = warm["image_venv_mb"] / warm["venv_mb"]
+    report("image's environment / .venv", share, "", IMAGE_SHARE_TARGET)
     return 0
 
 

@@ -139,10 +139,11 @@ def start(
     raise RuntimeError(f"{name} not ready at {ready_url} within {timeout} s:\n{server.output()}")
 
 
-def serve_and_predict(project: Path, row: Mapping[str, Any] | None = None) -> dict[str, Any]:
-    """Start `make serve`, post the model card's input example (``row`` merged in), stop.
-
-    Returns the service's answer.
+def serve_and_predict(
+    project: Path, row: Mapping[str, Any] | None = None, env: Mapping[str, str] | None = None
+) -> dict[str, Any]:
+    """Start `make serve` (with ``env``), post the model card's input example (``row``
+    merged in), stop. Returns the service's answer.
     """
     port = free_port()
     server = start(
@@ -150,20 +151,28 @@ def serve_and_predict(project: Path, row: Mapping[str, Any] | None = None) -> di
         ["make", "--no-print-directory", "serve"],
         project / "serve.log",
         ready_url=f"http://{HOST}:{port}/ready",
-        env=project_env({"PORT": str(port), "HOST": HOST, "WORKERS": "1"}),
+        env=project_env({**(env or {}), "PORT": str(port), "HOST": HOST, "WORKERS": "1"}),
         cwd=project,
         timeout=300,
     )
     try:
-        with urllib.request.urlopen(f"http://{HOST}:{port}/model", timeout=30) as response:
-            example = json.load(response)["input_example"][0]
-        request = urllib.request.Request(
-            f"http://{HOST}:{port}/predict",
-            data=json.dumps({**example, **(row or {})}).encode(),
-            headers={"Content-Type": "application/json"},
-        )
-        with urllib.request.urlopen(request, timeout=30) as response:
-            answer: dict[str, Any] = json.load(response)
+        return predict_example(f"http://{HOST}:{port}", row)
     finally:
         server.stop()
+
+
+def predict_example(url: str, row: Mapping[str, Any] | None = None) -> dict[str, Any]:
+    """Post the model card's input example (``row`` merged in) to the service at ``url``.
+
+    Returns the service's answer.
+    """
+    with urllib.request.urlopen(f"{url}/model", timeout=30) as response:
+        example = json.load(response)["input_example"][0]
+    request = urllib.request.Request(
+        f"{url}/predict",
+        data=json.dumps({**example, **(row or {})}).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    with urllib.request.urlopen(request, timeout=30) as response:
+        answer: dict[str, Any] = json.load(response)
     return answer

@@ -155,7 +155,7 @@ def _run_query(source: SqlSource, target: Path) -> int:
         raise DataValidationError(
             f"source.url: cannot connect with {source.url!r}: {error}. Use a SQLAlchemy URL "
             "(sqlite:///path.db, postgresql+psycopg://$DB_USER@host/db) and install its "
-            "driver (`poetry add psycopg[binary]` for PostgreSQL)."
+            "driver (`poetry add --group train psycopg[binary]` for PostgreSQL)."
         ) from error
     try:
         with engine.connect() as connection:
