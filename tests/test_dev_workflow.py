@@ -161,7 +161,7 @@ def test_continuous_training_retrains_validates_and_proposes_a_pull_request(bake
         "dvc pull",
         "make fetch-logs",
         "make monitor",
-        "make pipeline CONF_ENV=staging",
+        "make retrain CONF_ENV=staging",
     ):
         assert command in commands
     assert "dvc metrics diff origin/main --md" in commands

@@ -120,7 +120,7 @@ class TestDefaultProject(GeneratedProject):
     def test_make_help_lists_the_commands(self, project: Path) -> None:
         result = make(project, "help")
 
-        for target in ("install", "test", "lint", "format", "docs", "promote", "rollback"):
+        for target in ("install", "test", "lint", "docs", "retrain", "promote", "rollback"):
             assert target in result.stdout
 
 

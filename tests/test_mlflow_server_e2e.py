@@ -31,7 +31,7 @@ import pytest
 from tests.checks import bake_for_e2e
 from tests.servers import MOTO_KEYS, REGION, MotoServer
 from tools.project import make, quick_install
-from tools.servers import Server, free_port, start
+from tools.servers import Server, free_port, serve_and_predict, start
 
 pytestmark = pytest.mark.e2e
 
@@ -120,29 +120,40 @@ http {{
     return main
 
 
-@pytest.fixture(scope="module")
-def mlflow_server(
-    tmp_path_factory: pytest.TempPathFactory, project: Path, moto: MotoServer
-) -> Iterator[int]:
-    """The shipped start script, run from the project's venv; returns its port."""
-    folder = tmp_path_factory.mktemp("mlflow-backend")
+def start_mlflow(
+    project: Path, folder: Path, moto: MotoServer, artifacts: str | None = None, *args: str
+) -> tuple[Server, str]:
+    """The shipped start script, run from the project's venv with a SQLite store in
+    ``folder`` (and the artifact root ``artifacts``, else the script's; ``args`` passed
+    on to `mlflow server`); returns the server and its URL."""
     port = free_port()
+    url = f"http://127.0.0.1:{port}"
     server = start(
         "mlflow server",
-        ["bash", str(project / "deploy/mlflow-server/mlflow-server.sh")],
+        ["bash", str(project / "deploy/mlflow-server/mlflow-server.sh"), *args],
         folder / "mlflow.log",
-        ready_url=f"http://127.0.0.1:{port}/health",
+        ready_url=f"{url}/health",
         env={
             "PATH": f"{project / '.venv/bin'}{os.pathsep}{os.environ['PATH']}",
             "MLFLOW_BACKEND_STORE_URI": f"sqlite:///{folder / 'mlflow.db'}",
             "MLFLOW_PORT": str(port),
+            **({"MLFLOW_ARTIFACTS_DESTINATION": artifacts} if artifacts else {}),
             "AWS_DEFAULT_REGION": REGION,
             **MOTO_KEYS,
         },
         cwd=folder,
         timeout=300,  # MLflow takes a while to start on a busy machine
     )
-    yield port
+    return server, url
+
+
+@pytest.fixture(scope="module")
+def mlflow_server(
+    tmp_path_factory: pytest.TempPathFactory, project: Path, moto: MotoServer
+) -> Iterator[int]:
+    """The team server of `deploy/mlflow-server/`; returns its port."""
+    server, url = start_mlflow(project, tmp_path_factory.mktemp("mlflow-backend"), moto)
+    yield int(url.rsplit(":", 1)[1])
     server.stop()
 
 
@@ -239,3 +250,149 @@ def test_pipeline_tracks_and_registers_its_model_on_the_server(
     logged = {Path(key).name for key in keys if "/models/" in key}  # the logged model's files
     (weights,) = (project / "models/churn/model").glob("model.*")  # e.g. model.skops
     assert {"MLmodel", weights.name} <= logged, keys
+
+
+# Promotion between two servers: staging validates, production serves. Each has its
+# own store and artifact root; `make promote` copies a version from one to the other.
+
+
+@pytest.fixture(scope="module")
+def environments(
+    tmp_path_factory: pytest.TempPathFactory, project: Path, moto: MotoServer
+) -> Iterator[dict[str, str]]:
+    """Staging's and production's MLflow servers; their URLs by environment name."""
+    servers: dict[str, tuple[Server, str]] = {}
+    try:
+        for name in ("staging", "prod"):
+            folder = tmp_path_factory.mktemp(f"mlflow-{name}")
+            artifacts = f"s3://{BUCKET}/{name}/mlflow-artifacts"
+            servers[name] = start_mlflow(project, folder, moto, artifacts, "--workers", "1")
+        # Production takes versions from staging: conf/env/prod.yaml, as a team sets it.
+        prod_conf = project / "conf/env/prod.yaml"
+        text = prod_conf.read_text()
+        assert text.count("\npromote_from: null\n") == 1
+        prod_conf.write_text(
+            text.replace("\npromote_from: null\n", f"\npromote_from: {servers['staging'][1]}\n")
+        )
+        yield {name: url for name, (_, url) in servers.items()}
+    finally:
+        for server, _ in servers.values():
+            server.stop()
+
+
+def api(url: str, path: str, **query: str) -> Any:
+    """GET ``path`` of the MLflow REST API at ``url``; the parsed JSON."""
+    address = f"{url}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}"
+    with urllib.request.urlopen(address, timeout=30) as response:
+        return json.loads(response.read())
+
+
+def model_version(url: str, version: str) -> tuple[dict[str, str], str]:
+    """The tags and description of ``version`` of the example's model at ``url``."""
+    found = api(url, "model-versions/get", name=MODEL_NAME, version=version)["model_version"]
+    return {tag["key"]: tag["value"] for tag in found.get("tags", [])}, found["description"]
+
+
+def alias(url: str, name: str) -> str | None:
+    """The version the alias ``name`` points at, at ``url``; None when it points nowhere."""
+    try:
+        found = api(url, "registered-models/alias", name=MODEL_NAME, alias=name)
+    except urllib.error.HTTPError as error:
+        body = error.read()
+        assert error.code in (400, 404) and b"not found" in body, body  # MLflow answers 400
+        return None
+    return str(found["model_version"]["version"])
+
+
+def versions(url: str) -> list[str]:
+    found = api(url, "model-versions/search", filter=f"name='{MODEL_NAME}'")
+    return sorted(version["version"] for version in found.get("model_versions", []))
+
+
+def in_env(name: str, environments: dict[str, str], **variables: str) -> dict[str, str]:
+    """What `make` needs to act in environment ``name``: its server and CONF_ENV."""
+    return {"MLFLOW_TRACKING_URI": environments[name], "CONF_ENV": name, **variables}
+
+
+def served_version(project: Path, url: str) -> str:
+    """`make serve` against the registry at ``url``: the version that answered."""
+    answer = serve_and_predict(project, env={"MLFLOW_TRACKING_URI": url})
+    assert answer["predictions"][0] in {"yes", "no"}
+    return str(answer["model"]["version"])
+
+
+def test_staging_trains_and_gates_but_a_person_promotes(
+    project: Path, environments: dict[str, str]
+) -> None:
+    staging = environments["staging"]
+
+    result = make(project, "retrain", env=in_env("staging", environments))
+
+    assert f"Registered {MODEL_NAME} version 1: validation passed" in result.stdout
+    tags, description = model_version(staging, "1")
+    assert tags["validation_status"] == "passed"
+    checks = {key for key, value in tags.items() if key.startswith("validation.")}
+    assert checks and all(tags[key] == "true" for key in checks)
+    verdict, *lines = description.splitlines()
+    assert verdict.startswith(f"validation passed: {len(checks)} checks held")
+    assert len([line for line in lines if line.endswith(")") and ": passed (" in line]) == len(
+        checks
+    )
+    assert (alias(staging, "challenger"), alias(staging, "champion")) == ("1", None)
+
+
+def test_promotion_copies_the_version_to_production_which_serves_it(
+    project: Path, environments: dict[str, str]
+) -> None:
+    staging, prod = environments["staging"], environments["prod"]
+
+    result = make(project, "promote", env=in_env("prod", environments, VERSION="1"))
+
+    assert f"Copied version 1 from {staging}: 1" in result.stdout
+    tags, description = model_version(prod, "1")
+    assert tags["copied_from"] == f"{staging} {MODEL_NAME} version 1"
+    assert tags["validation_status"] == "passed"
+    assert tags["promoted_by"] and tags["promoted_at"]
+    assert description == model_version(staging, "1")[1]
+    assert alias(prod, "champion") == "1"
+    assert alias(staging, "champion") is None  # staging's registry is left as it was
+    assert served_version(project, prod) == "1"
+
+
+def test_a_second_version_is_promoted_then_rolled_back(
+    project: Path, environments: dict[str, str]
+) -> None:
+    staging, prod = environments["staging"], environments["prod"]
+    config = project / "conf/config.yaml"
+    text = config.read_text()
+    assert text.count("  - model: random_forest\n") == 1
+    config.write_text(
+        text.replace("  - model: random_forest\n", "  - model: logistic_regression\n")
+    )
+    make(project, "retrain", env=in_env("staging", environments))
+    assert alias(staging, "challenger") == "2"
+
+    make(project, "promote", env=in_env("prod", environments, VERSION="2"))
+    assert (versions(prod), alias(prod, "champion")) == (["1", "2"], "2")
+    assert served_version(project, prod) == "2"
+
+    result = make(project, "rollback", env=in_env("prod", environments))
+
+    assert "moved from version 2 to 1" in result.stdout
+    assert alias(prod, "champion") == "1"
+    assert model_version(prod, "2")[0]["rolled_back_by"]
+    assert served_version(project, prod) == "1"
+
+
+def test_promotion_of_a_version_staging_does_not_have_is_refused(
+    project: Path, environments: dict[str, str]
+) -> None:
+    prod = environments["prod"]
+    before = versions(prod)
+
+    result = make(project, "promote", env=in_env("prod", environments, VERSION="9"), check=False)
+
+    assert result.returncode != 0
+    assert f"{MODEL_NAME} has no version 9" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert versions(prod) == before

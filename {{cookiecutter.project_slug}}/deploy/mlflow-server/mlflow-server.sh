@@ -11,11 +11,14 @@ artifacts="${MLFLOW_ARTIFACTS_DESTINATION:-s3://{{ cookiecutter.s3_bucket }}/{% 
 export MLFLOW_S3_ENDPOINT_URL="${MLFLOW_S3_ENDPOINT_URL:-{{ cookiecutter.s3_endpoint_url }}}"
 {%- endif %}
 
+# Host headers MLflow answers (DNS-rebinding protection): the public name nginx
+# forwards, and this machine's own addresses with any port, for local clients and
+# health checks (http://127.0.0.1:5000/health).
 exec mlflow server \
     --host 127.0.0.1 \
     --port "${MLFLOW_PORT:-5000}" \
     --backend-store-uri "$MLFLOW_BACKEND_STORE_URI" \
     --serve-artifacts \
     --artifacts-destination "$artifacts" \
-    --allowed-hosts "${MLFLOW_SERVER_NAME:-mlflow.example.com},localhost,127.0.0.1" \
+    --allowed-hosts "${MLFLOW_SERVER_NAME:-mlflow.example.com},localhost,localhost:*,127.0.0.1,127.0.0.1:*" \
     "$@"
