@@ -17,7 +17,7 @@ true/false columns boolean, text whose every value is an ISO 8601 date (such as
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
@@ -41,8 +41,10 @@ def infer_type(series: pd.Series) -> ColumnType:
     values = series.dropna()
     if values.empty:
         return "numeric"
-    text = values.astype(str)
-    if set(text.str.lower().unique()) <= {"true", "false"}:
+    # Every check holds for all values when it holds for each distinct one: a text
+    # column of a million rows has a few hundred categories, checked once each.
+    text = pd.Series(values.unique()).astype(str)
+    if set(text.str.lower()) <= {"true", "false"}:
         return "boolean"
     if pd.to_numeric(text, errors="coerce").notna().all():
         return "numeric"
@@ -96,24 +98,41 @@ def column_types(
     }
 
 
+BOOLEAN_WORDS = {"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0}
+
+
 def _convert(series: pd.Series, kind: ColumnType) -> pd.Series:
     """The column in its type's storage; values that do not fit become missing."""
     if kind == "numeric":
         return pd.to_numeric(series, errors="coerce").astype("float64")
     if kind == "boolean":
-        words = series.astype(str).str.strip().str.lower()
-        mapped = words.map({"true": 1.0, "false": 0.0, "1": 1.0, "0": 0.0, "1.0": 1.0, "0.0": 0.0})
-        return mapped.where(series.notna()).astype("float64")
+        return _per_value(
+            series, lambda words: words.astype(str).str.strip().str.lower().map(BOOLEAN_WORDS)
+        ).astype("float64")
     if kind == "date":
         if pd.api.types.is_datetime64_any_dtype(series):
             parsed = series
-        else:
-            parsed = pd.to_datetime(series, errors="coerce", format="mixed", utc=True)
+        else:  # each value read on its own: 2026-03-12 next to 2026-03-12T10:15:00+02:00
+            parsed = _per_value(
+                series,
+                lambda text: pd.to_datetime(text, errors="coerce", format="mixed", utc=True),
+            )
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         return parsed.astype("datetime64[ns]")
-    text = series.astype("object").where(series.notna(), None)
-    return text.map(lambda value: None if value is None else _as_text(value))
+    text = _per_value(series, lambda values: values.map(_as_text))
+    return text.astype("object").where(text.notna(), None)
+
+
+def _per_value(series: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``convert`` run on the column's distinct values, then spread back to its rows.
+
+    A million rows of a text column hold a few hundred categories or dates: each is
+    parsed once. Missing values stay missing.
+    """
+    codes, distinct = pd.factorize(series)  # missing values get the code -1
+    converted = convert(pd.Series(distinct, dtype="object")).reindex(codes)  # -1: missing
+    return converted.set_axis(series.index)
 
 
 def _as_text(value: object) -> str | None:

@@ -61,13 +61,23 @@ def split_rows(
                     f"split: strategy 'stratified' needs two rows or more of every class of "
                     f"'{label}'; {rare} have one. Drop those rows or use split.strategy: random."
                 )
+        # Positions, not the table: each set is then taken once, in the table's order.
+        # Strata as integer codes in sorted order: the split scikit-learn draws from the
+        # class names, without sorting a million strings.
+        codes = None if strata is None else pd.factorize(strata, sort=True)[0]
         try:
             train, test = train_test_split(
-                frame, test_size=split.test_size, random_state=split.seed, stratify=strata
+                np.arange(len(frame)),
+                test_size=split.test_size,
+                random_state=split.seed,
+                stratify=codes,
             )
         except ValueError as error:  # test share too small to hold every class
             raise DataValidationError(f"split: {error}") from error
-        return train.sort_index().reset_index(drop=True), test.sort_index().reset_index(drop=True)
+        return (
+            frame.iloc[np.sort(train)].reset_index(drop=True),
+            frame.iloc[np.sort(test)].reset_index(drop=True),
+        )
     column = split.group if split.strategy == "group" else split.time
     assert column is not None  # SplitConfig checks the strategy's column is set
     if column not in frame.columns:
