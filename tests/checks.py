@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 import yaml
 
-from tools.project import TEMPLATE_DIR, bake, default_package_index_url
+from tools.project import TEMPLATE_DIR, bake, default_package_index_url, make, run
 
 RUFF = Path(sys.executable).parent / "ruff"
 
@@ -134,3 +134,14 @@ def bake_for_e2e(output: Path, answers: Mapping[str, str] | None = None) -> Path
         for variable, value in GIT_IDENTITY.items():
             patch.setenv(variable, value)
         return bake(output, {"package_index_url": default_package_index_url(), **(answers or {})})
+
+
+def assert_own_checks_pass(project: Path) -> None:
+    """The generated project's own `make test` and `make lint`, and `poetry check`, pass."""
+    tests = make(project, "test")
+    assert " passed" in tests.stdout
+    assert " failed" not in tests.stdout
+    lint = make(project, "lint")
+    assert "All checks passed!" in lint.stdout
+    assert "Success: no issues found" in lint.stdout
+    assert "All set!" in run(["poetry", "check"], project).stdout

@@ -125,7 +125,7 @@ def test_cruft_records_the_template_revision_and_update_applies_cleanly(
 
 
 def test_the_test_the_update_brought_runs_and_passes(updated: UpdatedProject) -> None:
-    # The rest of the suite is the default project's, which test_generated_project_e2e runs.
+    # The rest of the suite is the default project's, which test_golden_path_e2e runs.
     result = run(["poetry", "run", "pytest", "-q", ADDED_TEST], updated.path)
 
     assert "1 passed" in result.stdout

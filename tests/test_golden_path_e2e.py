@@ -1,15 +1,17 @@
-"""Slow tier: the generated project's golden path, `make pipeline`, run for real.
+"""Slow tier: the default project, installed as shipped, and its golden path run for real.
 
-One baked and installed project per module; the tests run in file order and
-build on each other: the pipeline, a no-op rerun, batch inference, the service
-image's environment, a DVC experiment with the other model, and a
-hyper-parameter search.
+One baked project per module, installed with `make install` exactly as a user
+runs it (bytecode compiled up front); the tests run in file order and build on
+each other: the pipeline, a no-op rerun, batch inference, the service image's
+environment, a DVC experiment with the other model, a hyper-parameter search,
+then the project's own tests, lint, docs and commands.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,9 +19,9 @@ from typing import Any
 import pytest
 import yaml
 
-from tests.checks import GIT_IDENTITY, bake_for_e2e
+from tests.checks import GIT_IDENTITY, assert_own_checks_pass, bake_for_e2e
 from tools.image import assemble
-from tools.project import make, quick_install, run
+from tools.project import make, run
 from tools.servers import HOST, free_port, predict_example, start
 
 pytestmark = pytest.mark.e2e
@@ -72,9 +74,9 @@ def mlflow_summary(project: Path) -> dict[str, Any]:
 
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
-    """The default project, installed, after its first `make pipeline`."""
+    """The default project, installed as shipped, after its first `make pipeline`."""
     root = bake_for_e2e(tmp_path_factory.mktemp("golden"))
-    quick_install(root)
+    make(root, "install", timeout=1800)
     make(root, "pipeline")
     yield root
 
@@ -239,3 +241,42 @@ def test_hyperparameter_search_logs_child_runs_under_one_parent(project: Path) -
         child["metrics"]["cv_f1_macro"] for child in children
     )
     assert "Best trial" in result.stdout + result.stderr
+
+
+def test_own_tests_lint_and_poetry_check_pass(project: Path) -> None:
+    assert_own_checks_pass(project)
+
+
+def test_lock_file_pins_every_tool(project: Path) -> None:
+    locked = {
+        package["name"]
+        for package in tomllib.loads((project / "poetry.lock").read_text())["package"]
+    }
+
+    assert {"pytest", "ruff", "mypy", "pdoc", "pydantic", "pyyaml", "mlflow-skinny"} <= locked
+
+
+def test_docs_cover_every_public_module(project: Path) -> None:
+    make(project, "docs")
+
+    root = project / "src" / PACKAGE
+    # Every public module, subpackages (stages/, data/, ...) and their modules included:
+    # pdoc writes `a/b.py` and the package `a/b/__init__.py` alike to `a/b.html`.
+    modules = sorted(
+        (path.parent if path.name == "__init__.py" else path.with_suffix("")).relative_to(root)
+        for path in root.rglob("*.py")
+        if path.name == "__init__.py" or path.stem[0] != "_"
+    )
+    api = project / "docs" / "api"
+    assert (api / f"{PACKAGE}.html").is_file()
+    assert {"stages", "data"} <= {str(module.parts[0]) for module in modules if module.parts}
+    for module in modules:
+        if module.parts:
+            assert (api / PACKAGE / f"{module}.html").is_file(), module
+
+
+def test_make_help_lists_the_commands(project: Path) -> None:
+    result = make(project, "help")
+
+    for target in ("install", "test", "lint", "docs", "retrain", "promote", "rollback"):
+        assert target in result.stdout

@@ -1,10 +1,15 @@
-"""Slow tier: the shipped team MLflow server, live on 127.0.0.1, used by `make pipeline`.
+"""Slow tier: the shipped team MLflow server, live on 127.0.0.1, as staging, and production.
 
 The generated `deploy/mlflow-server/` files run as they are, only ports and paths
 adapted: `mlflow-server.sh` from the project's venv (SQLite backend in a temporary
 folder, artifacts proxied to a moto S3 bucket) behind nginx with
-`nginx/mlflow.conf` (TLS with a throwaway certificate, basic auth). One set of
-servers and one installed project per module; every server is stopped by process id.
+`nginx/mlflow.conf` (TLS with a throwaway certificate, basic auth). That server is
+staging: `make pipeline CONF_ENV=staging` trains, gates and registers there. A
+second server from the same script, with its own store and artifact root, is
+production: `make promote` copies versions into it, `make serve` serves its
+champion, `make rollback` moves it back. One installed project per module; the
+tests run in file order and build on each other; every server is stopped by
+process id.
 """
 
 from __future__ import annotations
@@ -21,7 +26,7 @@ import subprocess
 import urllib.error
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -220,26 +225,74 @@ def test_with_the_password_the_api_answers(tracking: Tracking) -> None:
     assert [e["name"] for e in experiments["experiments"]] == ["Default"]
 
 
-def test_pipeline_tracks_and_registers_its_model_on_the_server(
-    project: Path, tracking: Tracking, moto: MotoServer
-) -> None:
-    make(
-        project,
-        "pipeline",
-        env={
-            "MLFLOW_TRACKING_URI": tracking.url,
-            "MLFLOW_TRACKING_USERNAME": USER,
-            "MLFLOW_TRACKING_PASSWORD": PASSWORD,
-            "MLFLOW_TRACKING_SERVER_CERT_PATH": str(tracking.cert),
-        },
-    )
-    assert not (project / "mlflow.db").exists()  # nothing went to the local store
+def as_user(tracking: Tracking, **variables: str) -> dict[str, str]:
+    """What `make` needs to use the team server through nginx: its URL, password, CA."""
+    return {
+        "MLFLOW_TRACKING_URI": tracking.url,
+        "MLFLOW_TRACKING_USERNAME": USER,
+        "MLFLOW_TRACKING_PASSWORD": PASSWORD,
+        "MLFLOW_TRACKING_SERVER_CERT_PATH": str(tracking.cert),
+        **variables,
+    }
 
-    model = tracking.get(f"/api/2.0/mlflow/registered-models/get?name={MODEL_NAME}")
-    assert model["registered_model"]["name"] == MODEL_NAME
-    query = urllib.parse.urlencode({"name": MODEL_NAME, "alias": "champion"})
-    champion = tracking.get(f"/api/2.0/mlflow/registered-models/alias?{query}")
-    assert champion["model_version"]["version"] == "1"
+
+def get_json(address: str) -> Any:
+    """GET ``address`` (a server without nginx in front); the parsed JSON."""
+    with urllib.request.urlopen(address, timeout=30) as response:
+        return json.loads(response.read())
+
+
+class Registry:
+    """Reads the example's registered model through MLflow's REST API, at one server."""
+
+    def __init__(self, get: Callable[[str], Any]) -> None:
+        self._get = get  # GETs a path of the API (after /api/2.0/mlflow/); returns JSON
+
+    def call(self, path: str, **query: str) -> Any:
+        return self._get(f"{path}?{urllib.parse.urlencode(query)}")
+
+    def version(self, version: str) -> tuple[dict[str, str], str]:
+        """The tags and description of ``version``."""
+        found = self.call("model-versions/get", name=MODEL_NAME, version=version)
+        found = found["model_version"]
+        return {tag["key"]: tag["value"] for tag in found.get("tags", [])}, found["description"]
+
+    def alias(self, name: str) -> str | None:
+        """The version the alias ``name`` points at; None when it points nowhere."""
+        try:
+            found = self.call("registered-models/alias", name=MODEL_NAME, alias=name)
+        except urllib.error.HTTPError as error:
+            body = error.read()
+            assert error.code in (400, 404) and b"not found" in body, body  # MLflow: 400
+            return None
+        return str(found["model_version"]["version"])
+
+    def versions(self) -> list[str]:
+        found = self.call("model-versions/search", filter=f"name='{MODEL_NAME}'")
+        return sorted(version["version"] for version in found.get("model_versions", []))
+
+
+@pytest.fixture(scope="module")
+def staging(tracking: Tracking) -> Registry:
+    """The team server behind nginx, in its role of staging."""
+    return Registry(lambda path: tracking.get(f"/api/2.0/mlflow/{path}"))
+
+
+def test_staging_trains_gates_and_registers_but_a_person_promotes(
+    project: Path, tracking: Tracking, staging: Registry, moto: MotoServer
+) -> None:
+    result = make(project, "pipeline", env=as_user(tracking, CONF_ENV="staging"))
+
+    assert not (project / "mlflow.db").exists()  # nothing went to the local store
+    assert f"Registered {MODEL_NAME} version 1: validation passed" in result.stdout
+    tags, description = staging.version("1")
+    assert tags["validation_status"] == "passed"
+    checks = {key for key, value in tags.items() if key.startswith("validation.")}
+    assert checks and all(tags[key] == "true" for key in checks)
+    verdict, *lines = description.splitlines()
+    assert verdict.startswith(f"validation passed: {len(checks)} checks held")
+    assert len([line for line in lines if ": passed (" in line]) == len(checks)
+    assert (staging.alias("challenger"), staging.alias("champion")) == ("1", None)
 
     pages = moto.client().get_paginator("list_objects_v2")
     keys = [
@@ -252,66 +305,34 @@ def test_pipeline_tracks_and_registers_its_model_on_the_server(
     assert {"MLmodel", weights.name} <= logged, keys
 
 
-# Promotion between two servers: staging validates, production serves. Each has its
-# own store and artifact root; `make promote` copies a version from one to the other.
+# Promotion to production, a server of its own (own store, own artifact root), which
+# `make promote` copies versions into from the team's staging server above.
 
 
 @pytest.fixture(scope="module")
-def environments(
-    tmp_path_factory: pytest.TempPathFactory, project: Path, moto: MotoServer
-) -> Iterator[dict[str, str]]:
-    """Staging's and production's MLflow servers; their URLs by environment name."""
-    servers: dict[str, tuple[Server, str]] = {}
+def production(
+    tmp_path_factory: pytest.TempPathFactory, project: Path, moto: MotoServer, tracking: Tracking
+) -> Iterator[str]:
+    """Production's MLflow server; its URL. conf/env/prod.yaml takes versions from staging."""
+    folder = tmp_path_factory.mktemp("mlflow-prod")
+    artifacts = f"s3://{BUCKET}/prod/mlflow-artifacts"
+    server, url = start_mlflow(project, folder, moto, artifacts, "--workers", "1")
     try:
-        for name in ("staging", "prod"):
-            folder = tmp_path_factory.mktemp(f"mlflow-{name}")
-            artifacts = f"s3://{BUCKET}/{name}/mlflow-artifacts"
-            servers[name] = start_mlflow(project, folder, moto, artifacts, "--workers", "1")
-        # Production takes versions from staging: conf/env/prod.yaml, as a team sets it.
-        prod_conf = project / "conf/env/prod.yaml"
+        prod_conf = project / "conf/env/prod.yaml"  # as a team sets it
         text = prod_conf.read_text()
         assert text.count("\npromote_from: null\n") == 1
         prod_conf.write_text(
-            text.replace("\npromote_from: null\n", f"\npromote_from: {servers['staging'][1]}\n")
+            text.replace("\npromote_from: null\n", f"\npromote_from: {tracking.url}\n")
         )
-        yield {name: url for name, (_, url) in servers.items()}
+        yield url
     finally:
-        for server, _ in servers.values():
-            server.stop()
+        server.stop()
 
 
-def api(url: str, path: str, **query: str) -> Any:
-    """GET ``path`` of the MLflow REST API at ``url``; the parsed JSON."""
-    address = f"{url}/api/2.0/mlflow/{path}?{urllib.parse.urlencode(query)}"
-    with urllib.request.urlopen(address, timeout=30) as response:
-        return json.loads(response.read())
-
-
-def model_version(url: str, version: str) -> tuple[dict[str, str], str]:
-    """The tags and description of ``version`` of the example's model at ``url``."""
-    found = api(url, "model-versions/get", name=MODEL_NAME, version=version)["model_version"]
-    return {tag["key"]: tag["value"] for tag in found.get("tags", [])}, found["description"]
-
-
-def alias(url: str, name: str) -> str | None:
-    """The version the alias ``name`` points at, at ``url``; None when it points nowhere."""
-    try:
-        found = api(url, "registered-models/alias", name=MODEL_NAME, alias=name)
-    except urllib.error.HTTPError as error:
-        body = error.read()
-        assert error.code in (400, 404) and b"not found" in body, body  # MLflow answers 400
-        return None
-    return str(found["model_version"]["version"])
-
-
-def versions(url: str) -> list[str]:
-    found = api(url, "model-versions/search", filter=f"name='{MODEL_NAME}'")
-    return sorted(version["version"] for version in found.get("model_versions", []))
-
-
-def in_env(name: str, environments: dict[str, str], **variables: str) -> dict[str, str]:
-    """What `make` needs to act in environment ``name``: its server and CONF_ENV."""
-    return {"MLFLOW_TRACKING_URI": environments[name], "CONF_ENV": name, **variables}
+@pytest.fixture(scope="module")
+def prod(production: str) -> Registry:
+    """Production's registry, read through the REST API."""
+    return Registry(lambda path: get_json(f"{production}/api/2.0/mlflow/{path}"))
 
 
 def served_version(project: Path, url: str) -> str:
@@ -321,78 +342,61 @@ def served_version(project: Path, url: str) -> str:
     return str(answer["model"]["version"])
 
 
-def test_staging_trains_and_gates_but_a_person_promotes(
-    project: Path, environments: dict[str, str]
-) -> None:
-    staging = environments["staging"]
-
-    result = make(project, "retrain", env=in_env("staging", environments))
-
-    assert f"Registered {MODEL_NAME} version 1: validation passed" in result.stdout
-    tags, description = model_version(staging, "1")
-    assert tags["validation_status"] == "passed"
-    checks = {key for key, value in tags.items() if key.startswith("validation.")}
-    assert checks and all(tags[key] == "true" for key in checks)
-    verdict, *lines = description.splitlines()
-    assert verdict.startswith(f"validation passed: {len(checks)} checks held")
-    assert len([line for line in lines if line.endswith(")") and ": passed (" in line]) == len(
-        checks
-    )
-    assert (alias(staging, "challenger"), alias(staging, "champion")) == ("1", None)
-
-
 def test_promotion_copies_the_version_to_production_which_serves_it(
-    project: Path, environments: dict[str, str]
+    project: Path, tracking: Tracking, staging: Registry, production: str, prod: Registry
 ) -> None:
-    staging, prod = environments["staging"], environments["prod"]
+    promote = as_user(tracking, MLFLOW_TRACKING_URI=production, CONF_ENV="prod", VERSION="1")
 
-    result = make(project, "promote", env=in_env("prod", environments, VERSION="1"))
+    result = make(project, "promote", env=promote)
 
-    assert f"Copied version 1 from {staging}: 1" in result.stdout
-    tags, description = model_version(prod, "1")
-    assert tags["copied_from"] == f"{staging} {MODEL_NAME} version 1"
+    assert f"Copied version 1 from {tracking.url}: 1" in result.stdout
+    tags, description = prod.version("1")
+    assert tags["copied_from"] == f"{tracking.url} {MODEL_NAME} version 1"
     assert tags["validation_status"] == "passed"
     assert tags["promoted_by"] and tags["promoted_at"]
-    assert description == model_version(staging, "1")[1]
-    assert alias(prod, "champion") == "1"
-    assert alias(staging, "champion") is None  # staging's registry is left as it was
-    assert served_version(project, prod) == "1"
+    assert description == staging.version("1")[1]
+    assert prod.alias("champion") == "1"
+    assert staging.alias("champion") is None  # staging's registry is left as it was
+    assert served_version(project, production) == "1"
 
 
 def test_a_second_version_is_promoted_then_rolled_back(
-    project: Path, environments: dict[str, str]
+    project: Path, tracking: Tracking, staging: Registry, production: str, prod: Registry
 ) -> None:
-    staging, prod = environments["staging"], environments["prod"]
     config = project / "conf/config.yaml"
     text = config.read_text()
     assert text.count("  - model: random_forest\n") == 1
     config.write_text(
         text.replace("  - model: random_forest\n", "  - model: logistic_regression\n")
     )
-    make(project, "retrain", env=in_env("staging", environments))
-    assert alias(staging, "challenger") == "2"
+    make(project, "retrain", env=as_user(tracking, CONF_ENV="staging"))  # every stage again
+    assert staging.alias("challenger") == "2"
 
-    make(project, "promote", env=in_env("prod", environments, VERSION="2"))
-    assert (versions(prod), alias(prod, "champion")) == (["1", "2"], "2")
-    assert served_version(project, prod) == "2"
+    make(
+        project,
+        "promote",
+        env=as_user(tracking, MLFLOW_TRACKING_URI=production, CONF_ENV="prod", VERSION="2"),
+    )
+    assert (prod.versions(), prod.alias("champion")) == (["1", "2"], "2")
+    assert served_version(project, production) == "2"
 
-    result = make(project, "rollback", env=in_env("prod", environments))
+    result = make(project, "rollback", env={"MLFLOW_TRACKING_URI": production, "CONF_ENV": "prod"})
 
     assert "moved from version 2 to 1" in result.stdout
-    assert alias(prod, "champion") == "1"
-    assert model_version(prod, "2")[0]["rolled_back_by"]
-    assert served_version(project, prod) == "1"
+    assert prod.alias("champion") == "1"
+    assert prod.version("2")[0]["rolled_back_by"]
+    assert served_version(project, production) == "1"
 
 
 def test_promotion_of_a_version_staging_does_not_have_is_refused(
-    project: Path, environments: dict[str, str]
+    project: Path, tracking: Tracking, production: str, prod: Registry
 ) -> None:
-    prod = environments["prod"]
-    before = versions(prod)
+    before = prod.versions()
+    promote = as_user(tracking, MLFLOW_TRACKING_URI=production, CONF_ENV="prod", VERSION="9")
 
-    result = make(project, "promote", env=in_env("prod", environments, VERSION="9"), check=False)
+    result = make(project, "promote", env=promote, check=False)
 
     assert result.returncode != 0
     assert f"{MODEL_NAME} has no version 9" in result.stderr
     assert "Traceback" not in result.stderr
-    assert versions(prod) == before
+    assert prod.versions() == before

@@ -114,7 +114,7 @@ def quick_install(project: Path, env: Mapping[str, str] | None = None) -> None:
     The end-to-end tests install many projects; compiling all of each one's
     packages costs about two minutes of CPU, while a test imports a fraction of
     them, compiled on first import (see :func:`project_env`).
-    test_generated_project_e2e installs the default project as shipped.
+    test_golden_path_e2e installs the default project as shipped.
     """
     make(project, "install", env={**(env or {}), "INSTALL_COMPILE": ""}, timeout=1800)
 
