@@ -89,6 +89,8 @@ def assemble(project: Path, root: Path) -> Image:
     for keyword, arguments in instructions(project / "Dockerfile"):
         if keyword == "FROM":  # a stage starts with its own arguments and environment
             args, image.env = {}, {}
+        elif keyword == "WORKDIR" and arguments != APP:
+            raise UnknownStep(f"Dockerfile step WORKDIR {arguments}: only {APP} is followed here")
         elif keyword in {"WORKDIR", "USER", "EXPOSE", "HEALTHCHECK"}:
             continue
         elif keyword == "ARG":
