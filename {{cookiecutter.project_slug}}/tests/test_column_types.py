@@ -117,6 +117,14 @@ def test_a_categorical_code_read_as_a_number_keeps_no_decimals(raw: pd.DataFrame
     assert pd.isna(typed["zip_code"].iloc[1])
 
 
+def test_values_that_cannot_be_compared_are_stored_as_text() -> None:
+    raw = pd.DataFrame({"tags": [["a", "b"], None, ["a", "b"], ["c"]]})  # a Parquet list column
+
+    typed = apply_types(raw, {"tags": "categorical"}, source="visits.parquet")
+
+    assert typed["tags"].tolist() == ["['a', 'b']", None, "['a', 'b']", "['c']"]
+
+
 def test_dates_with_an_offset_are_stored_in_utc() -> None:
     frame = pd.DataFrame({"seen": ["2026-03-12T10:15:00+02:00", "2026-03-12T10:15:00Z"]})
 

@@ -120,7 +120,7 @@ def _convert(series: pd.Series, kind: ColumnType) -> pd.Series:
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         return parsed.astype("datetime64[ns]")
-    text = _per_value(series, lambda values: values.map(_as_text))
+    text = _per_value(series, lambda values: values.map(_as_text, na_action="ignore"))
     return text.astype("object").where(text.notna(), None)
 
 
@@ -130,7 +130,10 @@ def _per_value(series: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> 
     A million rows of a text column hold a few hundred categories or dates: each is
     parsed once. Missing values stay missing.
     """
-    codes, distinct = pd.factorize(series)  # missing values get the code -1
+    try:
+        codes, distinct = pd.factorize(series)  # missing values get the code -1
+    except TypeError:  # values that cannot be compared (lists from a Parquet file): each row
+        return convert(series.astype("object"))
     converted = convert(pd.Series(distinct, dtype="object")).reindex(codes)  # -1: missing
     return converted.set_axis(series.index)
 
