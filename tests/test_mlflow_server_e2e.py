@@ -155,16 +155,16 @@ def start_mlflow(
 @pytest.fixture(scope="module")
 def mlflow_server(
     tmp_path_factory: pytest.TempPathFactory, project: Path, moto: MotoServer
-) -> Iterator[int]:
-    """The team server of `deploy/mlflow-server/`; returns its port."""
+) -> Iterator[str]:
+    """The team server of `deploy/mlflow-server/`; returns its URL."""
     server, url = start_mlflow(project, tmp_path_factory.mktemp("mlflow-backend"), moto)
-    yield int(url.rsplit(":", 1)[1])
+    yield url
     server.stop()
 
 
 @pytest.fixture(scope="module")
 def tracking(
-    tmp_path_factory: pytest.TempPathFactory, project: Path, mlflow_server: int
+    tmp_path_factory: pytest.TempPathFactory, project: Path, mlflow_server: str
 ) -> Iterator[Tracking]:
     """nginx with the shipped config, TLS and a password file, in front of MLflow."""
     assert Path(NGINX).exists(), "nginx is not installed (.ci/run installs it with apt-get)"
@@ -187,7 +187,7 @@ def tracking(
             "/etc/nginx/tls/mlflow.crt": str(cert),
             "/etc/nginx/tls/mlflow.key": str(key),
             "/etc/nginx/mlflow.htpasswd": str(htpasswd),
-            "http://127.0.0.1:5000": f"http://127.0.0.1:{mlflow_server}",
+            "http://127.0.0.1:5000": mlflow_server,
         },
     )
     context = ssl.create_default_context(cafile=str(cert))
