@@ -61,7 +61,7 @@ OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             "tests/test_serving_properties.py",
             "tests/test_batching.py",
             "tests/test_body.py",
-            "tests/test_request_body.py",
+            "tests/test_asgi.py",
             "tests/test_monitoring_deploy.py",
         )
     },

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from pathlib import Path
 from typing import Any
 
@@ -122,8 +123,9 @@ def test_ready_once_loaded_and_model_describes_itself(
         name: "double" if kind in ("numeric", "boolean") else "string"
         for name, kind in experiment.features.items()
     }
-    inputs = json.loads(card["signature"]["inputs"])
+    inputs = card["signature"]["inputs"]  # JSON objects, not a JSON string inside JSON
     assert [column["name"] for column in inputs] == list(experiment.features)
+    assert isinstance(card["signature"]["outputs"], list)
 
 
 def test_the_input_example_can_be_posted_back(client: FlaskClient, champion: Champion) -> None:
@@ -450,6 +452,18 @@ def test_unknown_route_and_method_get_json_errors(client: FlaskClient) -> None:
     assert wrong_method.is_json
 
 
+@pytest.mark.parametrize(
+    ("method", "path"), [("GET", "/health"), ("GET", "/model"), ("GET", "/metrics"), ("GET", "/x")]
+)
+def test_every_answer_forbids_sniffing_and_caching(
+    client: FlaskClient, method: str, path: str
+) -> None:
+    response = client.open(path, method=method)
+
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Cache-Control"] == "no-store"
+
+
 def test_a_failing_model_gives_500_with_the_request_id(
     registered_model: str, monkeypatch: pytest.MonkeyPatch, row: Record
 ) -> None:
@@ -527,6 +541,8 @@ def test_openapi_describes_the_endpoints_and_the_input_schema(
         "/metrics",
         "/openapi.json",
         "/predict",
+        "/",
+        "/docs/",
     }
     row = document["components"]["schemas"]["Row"]
     assert row["required"] == champion.names
@@ -540,6 +556,35 @@ def test_openapi_describes_the_endpoints_and_the_input_schema(
     assert split["columns"]["items"] == {"type": "string"}  # other names are ignored
     assert split["columns"]["minItems"] == len(champion.names)
     assert split["data"]["maxItems"] == MAX_ROWS
+    example = client.get("/model").get_json()["input_example"]
+    assert batch["example"] == example  # Swagger UI's "Try it out" sends a valid row
+    item = document["components"]["schemas"]["Predictions"]["properties"]["predictions"]["items"]
+    answer = client.post("/predict", json=example).get_json()["predictions"]
+    json_types = {str: "string", int: "integer", float: "number", bool: "boolean"}
+    assert item["type"] in {json_types[type(answer[0])], "number"}  # an integer is a number too
+
+
+def test_the_index_links_every_endpoint_and_names_the_model(
+    client: FlaskClient, registered_model: str
+) -> None:
+    response = client.get("/")
+
+    assert response.status_code == 200 and response.mimetype == "text/html"
+    page = response.get_data(as_text=True)
+    assert registered_model in page and "version 1" in page
+    for path in ("/docs/", "/model", "/ready", "/health", "/metrics", "/openapi.json"):
+        assert f'href="{path}"' in page
+        assert client.get(path).status_code == 200, path
+
+
+def test_the_docs_page_needs_nothing_from_the_internet(client: FlaskClient) -> None:
+    page = client.get("/docs/").get_data(as_text=True)
+
+    assert "/openapi.json" in page
+    assets = re.findall(r'(?:src|href)="([^"]+)"', page)
+    assert assets and not [asset for asset in assets if "//" in asset]  # no other host
+    for asset in assets:
+        assert client.get(asset).status_code == 200, asset
 
 
 def test_settings_come_from_conf_serve_then_the_environment(scratch_project: Path) -> None:

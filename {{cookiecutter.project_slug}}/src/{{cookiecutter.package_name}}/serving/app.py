@@ -1,6 +1,8 @@
 """The Flask application: health, readiness, model card, predictions, metrics, OpenAPI.
 
-Every answer is JSON (except ``/metrics``), carries an ``X-Request-ID`` header and
+Every answer is JSON (except ``/metrics`` and the pages for people, ``/`` and
+``/docs/``), carries an ``X-Request-ID`` header,
+``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store``, and
 the time the service spent on it (``Server-Timing: app;dur=<ms>``; a prediction
 also says where that time went: ``read``, ``parse`` and ``model``), and is logged
 as one JSON line with its latency. Bad requests get a 4xx naming every
@@ -26,21 +28,24 @@ from werkzeug.exceptions import HTTPException
 
 from ..prediction_log import LogSettings, PredictionLog, frame_records
 from . import metrics
+from .asgi import BufferedWSGI
 from .batching import MergingPredictor, Predict
 from .body import BodyReader
 from .logs import configure_logging
 from .model import ServedModel, load_served_model
 from .openapi import openapi_document
-from .request_body import read_body
+from .pages import docs_blueprint, index_page
 from .settings import ServeSettings, load_settings
 from .validation import NotJsonError, RequestError
 
 log = logging.getLogger(__name__)
 
-STATE_KEY = "model_service"
 JSON_TYPE = "application/json"
 REQUEST_ID_HEADER = "X-Request-ID"
 VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
+# On every answer: browsers must not guess another content type than the one sent,
+# and no cache (browser or proxy) keeps predictions, which describe someone's data.
+SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 class ServiceState:
@@ -70,7 +75,9 @@ class ServiceState:
 
     def use(self, model: ServedModel) -> None:
         """Serve ``model`` from now on."""
-        self.openapi = openapi_document(model.columns, model.info, self.settings.max_batch_rows)
+        self.openapi = openapi_document(
+            model.columns, model.info, self.settings.max_batch_rows, model.input_example
+        )
         self.reader = BodyReader(model.columns, self.settings.max_batch_rows)
         self.predict = (
             MergingPredictor(model.predict, self.settings.max_batch_rows)
@@ -145,11 +152,6 @@ def _server_timing(timings: dict[str, float]) -> str:
     return ", ".join(f"{step};dur={seconds * 1000:.3f}" for step, seconds in timings.items())
 
 
-def _state() -> ServiceState:
-    state: ServiceState = request.application.extensions[STATE_KEY]  # type: ignore[attr-defined]
-    return state
-
-
 def create_app(
     settings: ServeSettings | None = None,
     *,
@@ -171,7 +173,6 @@ def create_app(
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     state = ServiceState(settings)
-    app.extensions[STATE_KEY] = state
     _register_hooks(app)
     _register_routes(app, state)
     if model is not None:
@@ -181,6 +182,22 @@ def create_app(
     elif load == "background":
         threading.Thread(target=_load_quietly, args=(state,), daemon=True).start()
     return app
+
+
+def create_asgi_app(settings: ServeSettings | None = None, *, load: str = "now") -> BufferedWSGI:
+    """The service as gunicorn's asyncio worker runs it (``gunicorn_conf``).
+
+    Requests are read whole in the event loop, then answered by ``create_app``'s
+    application in ``settings.threads`` threads (see ``asgi``). Arguments as for
+    ``create_app``.
+    """
+    settings = settings or load_settings()
+    return BufferedWSGI(
+        create_app(settings, load=load),
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        threads=settings.threads,
+    )
 
 
 def _load_quietly(state: ServiceState) -> None:
@@ -212,6 +229,7 @@ def _register_hooks(app: Flask) -> None:
         metrics.REQUESTS.labels(endpoint, str(response.status_code)).inc()
         metrics.LATENCY.labels(endpoint).observe(latency)
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
+        response.headers.update(SECURITY_HEADERS)
         timings = {**g.get("timings", {}), "app": latency}  # app: the whole, last
         response.headers["Server-Timing"] = _server_timing(timings)
         log.info(
@@ -244,6 +262,12 @@ def _register_hooks(app: Flask) -> None:
 
 
 def _register_routes(app: Flask, state: ServiceState) -> None:
+    app.register_blueprint(docs_blueprint(f"{state.settings.model_name} prediction service"))
+
+    @app.get("/")
+    def index() -> Response:
+        return Response(index_page(state.model.info if state.model else None), mimetype="text/html")
+
     @app.get("/health")
     def health() -> Response:
         return _json({"status": "alive"})
@@ -289,7 +313,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
             return _error(415, f"send the rows as {JSON_TYPE}, not '{request.mimetype or 'none'}'")
         try:
             with _timed("read"):
-                data = read_body(request)
+                data = request.get_data()  # whole already: BufferedWSGI read it
             with _timed("parse"):
                 batch = reader.read(data)
         except NotJsonError as error:

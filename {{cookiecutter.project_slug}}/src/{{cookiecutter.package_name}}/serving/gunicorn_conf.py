@@ -1,10 +1,12 @@
 """gunicorn settings for the service: ``gunicorn -c python:<package>.serving.gunicorn_conf``.
 
-``PORT`` (default 8000), ``HOST`` (default 0.0.0.0), ``WORKERS`` (default: one per
-CPU, at most 4) and ``THREADS`` (per worker, default 8) come from the environment.
-A worker's threads share one model, and requests they hold at the same time are
-predicted together (``batching.py``), so more threads than CPUs pays off.
-Prometheus metrics are shared between workers through files in
+``PORT`` (default 8000), ``HOST`` (default 127.0.0.1: this machine only; the image
+sets 0.0.0.0) and ``WORKERS`` (default: one per CPU, at most 4) come from the
+environment; threads per worker and the body limits from ``conf/serve``.
+Workers are gunicorn's asyncio workers: a connection waiting for its headers or
+body costs no thread, and a request reaches the application's threads only once
+it has arrived whole (``asgi.py``), so slow or silent clients cannot stop the
+service. Prometheus metrics are shared between workers through files in
 ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder unless set); a worker's
 files are marked dead when it exits, so its counts stay but its gauges go.
 """
@@ -28,18 +30,20 @@ def _int_env(name: str, default: int) -> int:
     return int(value) if value else default
 
 
-bind = f"{os.environ.get('HOST', '0.0.0.0')}:{_int_env('PORT', 8000)}"
+bind = f"{os.environ.get('HOST', '127.0.0.1')}:{_int_env('PORT', 8000)}"
 workers = _int_env("WORKERS", min(os.cpu_count() or 1, 4))
-threads = _int_env("THREADS", 8)
-worker_class = "gthread"
+worker_class = "asgi"  # gunicorn's asyncio worker (gunicorn 26 or later)
 timeout = _int_env("TIMEOUT", 60)
 graceful_timeout = 10  # on SIGTERM, finish requests in flight for at most this long
 keepalive = 5
 accesslog = None  # the application logs every request as JSON
+# gunicorn's control socket (gunicornc) is one file per user by default, which a
+# second service on the same machine would replace, and stopping either removes it.
+control_socket_disable = True
 # The application factory, called in each worker. The model loads in the background,
 # so /health answers at once and /ready turns 200 once the model is in memory. A call
 # rather than a module-level app: importing the package (pdoc, tests) loads nothing.
-wsgi_app = "{{ cookiecutter.package_name }}.serving.app:create_app(load='background')"
+wsgi_app = "{{ cookiecutter.package_name }}.serving.app:create_asgi_app(load='background')"
 
 
 def on_starting(server: Any) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 import pandas as pd
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
+from mlflow.models import ModelSignature
 from mlflow.pyfunc import PyFuncModel
 
 from ..inference import NUMERIC_TYPES, input_schema
@@ -116,6 +117,14 @@ def _registry_info(settings: ServeSettings, model: PyFuncModel) -> dict[str, Any
     return info
 
 
+def _signature_json(signature: ModelSignature | None) -> dict[str, Any] | None:
+    """The signature as JSON objects (MLflow's ``to_dict`` holds each part as a JSON string)."""
+    if signature is None:
+        return None
+    parts = {"inputs": signature.inputs, "outputs": signature.outputs, "params": signature.params}
+    return {name: part.to_dict() if part is not None else None for name, part in parts.items()}
+
+
 def load_served_model(settings: ServeSettings) -> ServedModel:
     """Load the model ``settings`` point at, once, with its registry details."""
     path = mlflow.artifacts.download_artifacts(artifact_uri=settings.uri)
@@ -123,5 +132,5 @@ def load_served_model(settings: ServeSettings) -> ServedModel:
     columns = _columns(model)
     signature = model.metadata.signature
     info = _registry_info(settings, model)
-    info["signature"] = signature.to_dict() if signature is not None else None
+    info["signature"] = _signature_json(signature)
     return ServedModel(model, columns, info, _example(model, path, columns))

@@ -15,6 +15,15 @@ OPENAPI_TYPES = {
     "string": "string",
     "boolean": "boolean",
 }
+# numpy dtype names of a tensor output, by prefix, as JSON types; "object" is text.
+TENSOR_TYPES = [
+    ("float", "number"),
+    ("int", "integer"),
+    ("uint", "integer"),
+    ("bool", "boolean"),
+    ("object", "string"),
+    ("str", "string"),
+]
 
 
 def _json(description: str, schema: dict[str, Any] | None = None) -> dict[str, Any]:
@@ -27,6 +36,11 @@ def _get(summary: str, schema: dict[str, Any], *codes: int) -> dict[str, Any]:
     for code in codes:
         responses[str(code)] = _json("Not ready: the model is still loading")
     return {"get": {"summary": summary, "responses": responses}}
+
+
+def _page(summary: str) -> dict[str, Any]:
+    page = {"description": "HTML", "content": {"text/html": {"schema": {"type": "string"}}}}
+    return {"get": {"summary": summary, "responses": {"200": page}}}
 
 
 def _row_schema(columns: Sequence[Column]) -> dict[str, Any]:
@@ -76,10 +90,31 @@ def _split_schema(columns: Sequence[Column], max_batch_rows: int) -> dict[str, A
     }
 
 
+def prediction_schema(info: dict[str, Any]) -> dict[str, Any]:
+    """The JSON type of one prediction, from the signature's outputs in ``info``.
+
+    A label is text or a number as the model gives it; anything the signature does
+    not pin down is left open. ``null`` stands for a prediction that is not finite.
+    """
+    outputs = (info.get("signature") or {}).get("outputs") or []
+    if len(outputs) != 1:
+        return {}
+    output = outputs[0]
+    if output.get("type") == "tensor":
+        dtype = str(output.get("tensor-spec", {}).get("dtype", ""))
+        kind = next((name for prefix, name in TENSOR_TYPES if dtype.startswith(prefix)), None)
+    else:
+        kind = OPENAPI_TYPES.get(str(output.get("type")))
+    return {"type": kind, "nullable": True} if kind else {}
+
+
 def openapi_document(
-    columns: Sequence[Column], info: dict[str, Any], max_batch_rows: int
+    columns: Sequence[Column],
+    info: dict[str, Any],
+    max_batch_rows: int,
+    input_example: list[dict[str, Any]],
 ) -> dict[str, Any]:
-    """Describe every endpoint and the rows ``POST /predict`` accepts."""
+    """Describe every endpoint and the rows ``POST /predict`` accepts, with an example."""
     row = {"$ref": "#/components/schemas/Row"}
     split = {"$ref": "#/components/schemas/Split"}
     free_object: dict[str, Any] = {"type": "object"}
@@ -112,6 +147,8 @@ def openapi_document(
                 }
             },
             "/openapi.json": _get("This document", free_object),
+            "/": _page("This service's index: links to the endpoints and the docs"),
+            "/docs/": _page("This document in Swagger UI (served from the package: no CDN)"),
             "/predict": {
                 "post": {
                     "summary": "Predict one row or a batch of rows",
@@ -119,6 +156,7 @@ def openapi_document(
                         "required": True,
                         "content": {
                             "application/json": {
+                                "example": input_example,
                                 "schema": {
                                     "oneOf": [
                                         row,
@@ -130,13 +168,14 @@ def openapi_document(
                                         },
                                         split,
                                     ]
-                                }
+                                },
                             }
                         },
                     },
                     "responses": {
                         "200": _json("One prediction per row", predictions),
                         "400": _json(bad_request),
+                        "408": _json("The body did not arrive within the time limit"),
                         "413": _json("The body is larger than the configured limit"),
                         "415": _json("The body is not application/json"),
                         "503": _json("Not ready: the model is still loading"),
@@ -151,7 +190,7 @@ def openapi_document(
                 "Predictions": {
                     "type": "object",
                     "properties": {
-                        "predictions": {"type": "array", "items": {}},
+                        "predictions": {"type": "array", "items": prediction_schema(info)},
                         "model": free_object,
                         "request_id": {"type": "string"},
                     },

@@ -33,6 +33,8 @@ class ServeSettings:
     max_batch_rows: int = 1000
     max_body_bytes: int = 1_048_576
     load_wait_seconds: float = 60.0
+    body_timeout_seconds: float = 10.0
+    threads: int = 8
     merge_requests: bool = True
     log_sample_rate: float = 1.0
     log_max_bytes: int = 64 * 1024 * 1024
@@ -49,6 +51,12 @@ class ServeSettings:
             raise SettingsError(f"max_batch_rows must be at least 1, got {self.max_batch_rows}")
         if self.max_body_bytes < 2:
             raise SettingsError(f"max_body_bytes must be at least 2, got {self.max_body_bytes}")
+        if self.body_timeout_seconds <= 0:
+            raise SettingsError(
+                f"body_timeout_seconds must be positive, got {self.body_timeout_seconds}"
+            )
+        if self.threads < 1:
+            raise SettingsError(f"threads must be at least 1, got {self.threads}")
         if self.load_wait_seconds < 0:
             raise SettingsError(f"load_wait_seconds must be >= 0, got {self.load_wait_seconds}")
 
@@ -70,6 +78,8 @@ ENV_OVERRIDES = {
     "MAX_BATCH_ROWS": "max_batch_rows",
     "MAX_BODY_BYTES": "max_body_bytes",
     "LOAD_WAIT_SECONDS": "load_wait_seconds",
+    "BODY_TIMEOUT_SECONDS": "body_timeout_seconds",
+    "THREADS": "threads",
     "MERGE_REQUESTS": "merge_requests",
     "LOG_SAMPLE_RATE": "log_sample_rate",
 }
@@ -85,6 +95,8 @@ PARSERS: dict[str, tuple[Callable[[str], object], str]] = {
     "max_batch_rows": (int, "a number (int)"),
     "max_body_bytes": (int, "a number (int)"),
     "load_wait_seconds": (float, "a number (float)"),
+    "body_timeout_seconds": (float, "a number (float)"),
+    "threads": (int, "a number (int)"),
     "merge_requests": (_boolean, "true or false"),
     "log_sample_rate": (float, "a number from 0 to 1"),
 }
