@@ -87,7 +87,28 @@ def test_the_champion_is_the_trained_pipeline_with_its_signature(
     assert run.data.tags["task"] == experiment.task
     assert f"cv_{DEFAULT_METRIC[experiment.task]}" in run.data.metrics
     assert run.inputs is not None
-    assert run.inputs.dataset_inputs[0].dataset.name == f"{experiment.name}-train"
+    datasets = {
+        item.dataset.name: {tag.value for tag in item.tags} for item in run.inputs.dataset_inputs
+    }
+    assert datasets == {
+        f"{experiment.name}-train": {"training"},
+        f"{experiment.name}-test": {"evaluation"},
+    }
+    # What MLflow's UI shows: a run named and described by what it trained on what,
+    # params as used (no None for a setting that took its value elsewhere), and an
+    # experiment that opens on its runs (not on MLflow's GenAI pages).
+    assert run.info.run_name.endswith(f" on {experiment.name}")
+    assert f"trained on the {experiment.name} dataset" in run.data.tags["mlflow.note.content"]
+    for name in ("tracking.experiment_name", "tracking.registered_model_name", "tracking.metric"):
+        assert run.data.params[name] not in {"None", ""}, name
+    kind = client.get_experiment(run.info.experiment_id).tags["mlflow.experimentKind"]
+    assert kind == "custom_model_development"
+    registered = client.get_registered_model(registered_model)
+    assert experiment.label in str(registered.description)
+    assert champion.tags["dataset"] == experiment.name
+    assert champion.tags["champion_decision"] == "promote"
+    assert champion.tags["champion_reason"].startswith("no champion yet")
+    assert f"test_{DEFAULT_METRIC[experiment.task]}" in champion.tags
 
     model = mlflow.pyfunc.load_model(f"models:/{registered_model}@champion")
     signature = model.metadata.get_input_schema()

@@ -116,5 +116,5 @@ def test_an_unreachable_bucket_is_named(
     assert main(["ship"]) == 2
 
     error = capsys.readouterr().err
-    assert "cannot upload to s3://" in error and "Check the AWS credentials" in error
+    assert "cannot reach s3://" in error and "Check the AWS credentials" in error
     assert not (folder / MANIFEST).exists()

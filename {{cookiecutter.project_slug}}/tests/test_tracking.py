@@ -1,12 +1,22 @@
 """Where runs go: the tracking URI and the flattening of settings into params."""
 
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
 
 from {{ cookiecutter.package_name }}.config import ConfigError
 from {{ cookiecutter.package_name }}.metadata import load_metadata
-from {{ cookiecutter.package_name }}.tracking import flatten, resolve_tracking_uri
+from {{ cookiecutter.package_name }}.tracking import (
+    TrackingUnavailable,
+    check_reachable,
+    flatten,
+    resolve_tracking_uri,
+)
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -57,3 +67,63 @@ def test_flatten_joins_nested_keys() -> None:
         "model.estimator.depth": 3,
         "seed": 1,
     }
+
+
+def closed_port() -> int:
+    """A port on 127.0.0.1 where nothing listens."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+    return port
+
+
+def test_a_dead_tracking_server_is_reported_at_once_in_one_line() -> None:
+    uri = f"http://127.0.0.1:{closed_port()}"
+    started = time.monotonic()
+
+    with pytest.raises(TrackingUnavailable) as raised:
+        check_reachable(uri)
+
+    message = str(raised.value)
+    assert uri in message and "Connection refused" in message
+    assert "MLFLOW_TRACKING_URI" in message and "\n" not in message
+    assert time.monotonic() - started < 10  # MLflow's own retries take minutes
+
+
+def test_a_server_that_does_not_answer_in_time_is_reported() -> None:
+    with socket.socket() as listener:  # accepts connections, never answers
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        uri = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        with pytest.raises(TrackingUnavailable, match=r"did not answer within 0\.5 s"):
+            check_reachable(uri, timeout=0.5)
+
+
+class Refusing(BaseHTTPRequestHandler):
+    """A server that is there but wants a password."""
+
+    def do_GET(self) -> None:
+        self.send_response(401)
+        self.end_headers()
+
+    def log_message(self, *args: object) -> None:
+        pass
+
+
+@pytest.fixture
+def password_protected() -> Iterator[str]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Refusing)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_address[1]}"
+    server.shutdown()
+    server.server_close()
+
+
+def test_any_answer_means_the_server_is_there(password_protected: str) -> None:
+    check_reachable(password_protected)  # 401: up, the credentials are MLflow's business
+
+
+def test_local_stores_are_not_probed() -> None:
+    check_reachable(f"sqlite:///{PROJECT_ROOT}/mlruns.db")
+    check_reachable(str(PROJECT_ROOT / "mlruns"))

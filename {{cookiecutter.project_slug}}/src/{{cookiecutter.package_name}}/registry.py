@@ -14,16 +14,16 @@ passed and beats the champion on the champion metric becomes champion at once.
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import mlflow
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
-from .tracking import TrackingTarget
+from .tracking import RUN_DESCRIPTION_TAG, TrackingTarget
 from .validation import GateResult
 
-RUN_DESCRIPTION_TAG = "mlflow.note.content"  # what MLflow's UI shows as a run's description
 HISTORY_TAG = "champion_history"  # on the registered model: the champion's versions, oldest first
 
 
@@ -162,16 +162,28 @@ def register(
     gate: GateResult,
     decision: ChampionDecision,
     aliases: Aliases,
+    *,
+    tags: Mapping[str, str] | None = None,
+    model_description: str | None = None,
 ) -> Registration:
-    """Register a version with its validation record; move the aliases it has earned."""
+    """Register a version with its validation record; move the aliases it has earned.
+
+    ``tags`` (the metric, the data version) go on the version with the gate's and the
+    champion rule's; ``model_description`` describes the registered model itself.
+    """
     client = MlflowClient()
     name = target.model_name
-    tags = {
+    version_tags = {
+        **(tags or {}),
         "run_id": run_id,
         "validation_status": gate.status,
         **{f"validation.{check.name}": str(check.passed).lower() for check in gate.checks},
+        "champion_decision": "promote" if decision.promote else "keep",
+        "champion_reason": decision.reason,
     }
-    version = str(mlflow.register_model(model_uri, name, tags=tags).version)
+    version = str(mlflow.register_model(model_uri, name, tags=version_tags).version)
+    if model_description is not None:
+        client.update_registered_model(name, description=model_description)
     description = describe(gate, decision)
     client.update_model_version(name, version, description=description)
     run = client.get_run(run_id)

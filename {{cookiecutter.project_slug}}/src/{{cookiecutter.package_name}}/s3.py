@@ -8,6 +8,25 @@ from typing import Any
 from .metadata import Storage
 
 S3_SCHEME = "s3://"
+# Answers that mean "these credentials may not do this", whatever S3 calls them.
+REFUSALS = {
+    "AccessDenied",
+    "InvalidAccessKeyId",
+    "SignatureDoesNotMatch",
+    "ExpiredToken",
+    "InvalidToken",
+    "AllAccessDisabled",
+}
+# Where boto3 found the credentials it used (``Credentials.method``), in words.
+CREDENTIAL_SOURCES = {
+    "env": "AWS_ACCESS_KEY_ID from the environment",
+    "shared-credentials-file": "~/.aws/credentials",
+    "config-file": "~/.aws/config",
+    "assume-role": "a role assumed from ~/.aws/config",
+    "sso": "AWS SSO",
+    "iam-role": "this machine's IAM role",
+    "container-role": "the container's IAM role",
+}
 
 
 def s3_client(storage: Storage) -> Any:
@@ -26,3 +45,45 @@ def split_uri(uri: str) -> tuple[str, str]:
     """``s3://bucket/some/key`` as ``("bucket", "some/key")``."""
     bucket, _, key = uri.removeprefix(S3_SCHEME).partition("/")
     return bucket, key
+
+
+def credentials_in_use() -> str:
+    """Which AWS credentials boto3 picks up here, without revealing the secret."""
+    import boto3
+
+    session = boto3.Session()
+    credentials = session.get_credentials()
+    if credentials is None:
+        return "none were found"
+    key = credentials.access_key or ""
+    source = CREDENTIAL_SOURCES.get(credentials.method, credentials.method)
+    profile = f", profile {session.profile_name!r}" if "file" in credentials.method else ""
+    return f"access key {key[:4]}...{key[-4:]} ({source}{profile})"
+
+
+def explain_s3_error(error: Exception, uri: str) -> str:
+    """One sentence on what went wrong with ``uri`` and what to check.
+
+    A refusal (403, a key S3 does not know, a bad signature) says it is a
+    credentials or permissions problem and names the credentials that were used.
+    """
+    from botocore.exceptions import ClientError, NoCredentialsError
+
+    if isinstance(error, NoCredentialsError):
+        return (
+            f"cannot read or write {uri}: no AWS credentials were found. Set AWS_PROFILE, "
+            "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (see .env.example)."
+        )
+    if isinstance(error, ClientError):
+        code = str(error.response.get("Error", {}).get("Code", ""))
+        status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if status == 403 or code in REFUSALS:
+            return (
+                f"S3 refused access to {uri} ({code or status}): a credentials or permissions "
+                f"problem. Used: {credentials_in_use()}. Check the keys or profile, and that "
+                "their IAM user is in a group allowed on this bucket and prefix."
+            )
+    return (
+        f"cannot reach {uri}: {error}. Check the AWS credentials and `storage` in "
+        "metadata.yaml (bucket, region, endpoint_url)."
+    )

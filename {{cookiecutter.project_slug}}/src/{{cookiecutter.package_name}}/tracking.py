@@ -11,17 +11,39 @@ to import, and commands that only read the target (the monitor) do without it.
 from __future__ import annotations
 
 import os
+import re
+import ssl
+import urllib.error
+import urllib.request
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 
 from .config import ConfigError
 from .metadata import Metadata, load_metadata
 
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from .data.experiment import ExperimentData
+
 SQLITE_PREFIX = "sqlite:///"
+RUN_DESCRIPTION_TAG = "mlflow.note.content"  # what MLflow's UI shows as a run's description
+# MLflow 3's UI opens an experiment on its GenAI pages (traces) unless told it holds
+# model training runs; with this tag it opens on the runs.
+EXPERIMENT_KIND_TAG = "mlflow.experimentKind"
+MODEL_DEVELOPMENT = "custom_model_development"
+# How long a tracking server may take to answer before a run gives up on it. MLflow's
+# own requests wait up to MLFLOW_HTTP_REQUEST_TIMEOUT (120 s) and retry
+# MLFLOW_HTTP_REQUEST_MAX_RETRIES (7) times: minutes before a dead server is reported.
+PROBE_TIMEOUT_SECONDS = 10.0
+
+
+class TrackingUnavailable(ConfigError):
+    """The tracking server does not answer; the message names it and what to change."""
 
 
 def resolve_tracking_uri(
@@ -71,14 +93,81 @@ def tracking_target(config: DictConfig, metadata: Metadata) -> TrackingTarget:
     )
 
 
+def check_reachable(uri: str, timeout: float = PROBE_TIMEOUT_SECONDS) -> None:
+    """Fail at once, in one line, when an HTTP(S) tracking server does not answer.
+
+    Any HTTP answer counts (even 401: the server is there). Certificates are checked
+    as MLflow checks them (``MLFLOW_TRACKING_SERVER_CERT_PATH``,
+    ``MLFLOW_TRACKING_INSECURE_TLS``).
+
+    Raises:
+        TrackingUnavailable: No answer within ``timeout`` seconds.
+    """
+    if not uri.startswith(("http://", "https://")):
+        return  # a local file or database: nothing to wait for
+    context = ssl.create_default_context(cafile=os.environ.get("MLFLOW_TRACKING_SERVER_CERT_PATH"))
+    if os.environ.get("MLFLOW_TRACKING_INSECURE_TLS", "").lower() == "true":
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+    try:
+        urllib.request.urlopen(f"{uri.rstrip('/')}/health", timeout=timeout, context=context)
+    except urllib.error.HTTPError:
+        return  # it answered
+    except (OSError, ValueError) as error:  # URLError, timeouts, TLS errors, a bad URL
+        raise TrackingUnavailable(
+            f"The MLflow tracking server {uri} did not answer within {timeout:g} s "
+            f"({_reason(error)}). Start it, or point MLFLOW_TRACKING_URI (or "
+            "env.tracking_uri, or tracking.uri in metadata.yaml) at one that runs."
+        ) from None
+
+
+def _reason(error: Exception) -> str:
+    """The short cause of a failed request: "Connection refused", "timed out"..."""
+    cause = getattr(error, "reason", error)
+    text = str(getattr(cause, "strerror", None) or cause)
+    return re.sub(r"^\[Errno -?\d+\] ", "", text) or type(cause).__name__
+
+
 def configure_tracking(config: DictConfig, metadata: Metadata) -> TrackingTarget:
-    """Point MLflow at the configured server and experiment."""
+    """Point MLflow at the configured server and experiment.
+
+    Raises:
+        TrackingUnavailable: The server does not answer (``check_reachable``).
+    """
     import mlflow  # here, not above: reading the target (the monitor) needs no MLflow
 
     target = tracking_target(config, metadata)
+    check_reachable(target.uri)
     mlflow.set_tracking_uri(target.uri)
-    mlflow.set_experiment(target.experiment_name)
+    experiment = mlflow.set_experiment(target.experiment_name)
+    if experiment.tags.get(EXPERIMENT_KIND_TAG) != MODEL_DEVELOPMENT:
+        mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, MODEL_DEVELOPMENT)
     return target
+
+
+def table_dataset(
+    frame: pd.DataFrame,
+    path: Path,
+    root: Path,
+    experiment: ExperimentData,
+    part: str,
+    version: str | None,
+) -> Any:
+    """``frame``, read from ``path``, as an MLflow dataset to log as a run's input.
+
+    Named ``<dataset>-<part>`` (train, test), with the label as target and DVC's
+    hash of the experiment folder as its digest, so runs on the same data share it.
+    """
+    import mlflow
+    from mlflow.data.sources import LocalArtifactDatasetSource  # type: ignore[attr-defined]
+
+    return mlflow.data.from_pandas(  # type: ignore[attr-defined]
+        frame,
+        source=LocalArtifactDatasetSource(str(path.relative_to(root))),
+        name=f"{experiment.name}-{part}",
+        targets=experiment.label,
+        digest=version,
+    )
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

@@ -28,7 +28,7 @@ from pathlib import Path, PurePosixPath
 from typing import Any
 
 from ..metadata import STAGES, Metadata
-from ..s3 import S3_SCHEME, s3_client, split_uri
+from ..s3 import S3_SCHEME, explain_s3_error, s3_client, split_uri
 from .errors import DataValidationError
 from .io import atomic_directory
 from .tables import is_table
@@ -137,10 +137,7 @@ def _download_s3(uri: str, folder: Path, metadata: Metadata) -> list[Path]:
             client.download_file(bucket, name, str(target))
             paths.append(target)
     except (BotoCoreError, ClientError) as error:
-        raise DataValidationError(
-            f"source: cannot read {uri}: {error}. Check the AWS credentials (profile or "
-            "AWS_ACCESS_KEY_ID) and `storage` in metadata.yaml (region, endpoint_url)."
-        ) from error
+        raise DataValidationError(f"source: {explain_s3_error(error, uri)}") from error
     return paths
 
 

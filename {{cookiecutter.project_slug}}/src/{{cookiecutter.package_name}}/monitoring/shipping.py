@@ -28,7 +28,7 @@ from ..config import ConfigError
 from ..data.io import atomic_write_bytes
 from ..metadata import Metadata, MetadataError, load_metadata
 from ..prediction_log import CLOSED_SUFFIX, OPEN_SUFFIX, close_log_file, complete_lines
-from ..s3 import s3_client, split_uri
+from ..s3 import explain_s3_error, s3_client, split_uri
 from ..tracking import registered_model_name
 from .settings import load_monitor_settings
 
@@ -94,8 +94,7 @@ def ship(folder: Path, uri: str, client: Any) -> list[Path]:
             sent.append(path)
     except (BotoCoreError, ClientError) as error:
         raise ShippingError(
-            f"cannot upload to {uri}: {error}. Check the AWS credentials and `storage` in "
-            f"metadata.yaml; {len(sent)} file(s) were shipped before the error."
+            f"{explain_s3_error(error, uri)} {len(sent)} file(s) were shipped before the error."
         ) from error
     return sent
 
@@ -120,7 +119,7 @@ def fetch(folder: Path, uri: str, client: Any) -> list[Path]:
                 os.replace(partial, target)
                 fetched.append(target)
     except (BotoCoreError, ClientError) as error:
-        raise ShippingError(f"cannot read {uri}: {error}. Check the AWS credentials.") from error
+        raise ShippingError(explain_s3_error(error, uri)) from error
     return fetched
 
 

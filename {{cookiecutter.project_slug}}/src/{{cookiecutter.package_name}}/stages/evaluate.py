@@ -31,6 +31,7 @@ from ..metadata import load_metadata
 from ..modeling import champion_metric, scores, split_dataset
 from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_predictions
 from ..plots import write_plots
+from ..provenance import dvc_output_hash
 from ..registry import (
     Aliases,
     Registration,
@@ -39,7 +40,7 @@ from ..registry import (
     register,
     signature_inputs,
 )
-from ..tracking import configure_tracking
+from ..tracking import configure_tracking, table_dataset
 from ..trained_model import TrainedModel
 from ..validation import Candidate, run_gate, validation_settings
 
@@ -79,7 +80,8 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     experiment = ExperimentData.read(folder)
     trained = TrainedModel.read(metadata.model_dir(experiment.name))
     model = mlflow.sklearn.load_model(str(trained.model_path))
-    test = split_dataset(pd.read_parquet(folder / TEST_FILE), experiment)
+    test_frame = pd.read_parquet(folder / TEST_FILE)
+    test = split_dataset(test_frame, experiment)
     started = time.perf_counter()
     predicted = model.predict(test.features)
     ms_per_row = (time.perf_counter() - started) * 1000 / max(len(test.features), 1)
@@ -91,8 +93,15 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     _write_json(results, results_dir / METRICS_FILE)
     write_plots(test.labels, predicted, results, experiment.task, plots_dir)
 
+    data_version = dvc_output_hash(metadata.root, folder)
     with mlflow.start_run(run_id=trained.run_id):
         mlflow.log_metrics({f"test_{name}": value for name, value in results.items()})
+        mlflow.log_input(
+            table_dataset(
+                test_frame, folder / TEST_FILE, metadata.root, experiment, "test", data_version
+            ),
+            context="evaluation",
+        )
         mlflow.log_artifacts(str(plots_dir), artifact_path=PLOTS_DIR)
         with tempfile.TemporaryDirectory() as reference:
             write_reference_predictions(Path(reference), predicted)
@@ -125,7 +134,24 @@ def evaluate(config: DictConfig) -> dict[str, float]:
         candidate.champion_metric,
         greater_is_better=greater_is_better,
     )
-    registration = register(trained.model_uri, trained.run_id, target, gate, decision, aliases)
+    registration = register(
+        trained.model_uri,
+        trained.run_id,
+        target,
+        gate,
+        decision,
+        aliases,
+        tags={
+            "dataset": experiment.name,
+            "data_version": data_version or "",
+            f"test_{metric}": f"{results[metric]:.4f}",
+        },
+        model_description=(
+            f"Predicts '{experiment.label}' ({experiment.task}) from the {experiment.name} "
+            f"dataset's {len(experiment.features)} input columns. Versions are registered by "
+            "`make pipeline`; the 'champion' alias is the one served."
+        ),
+    )
     _write_json(validation_record(registration, target.model_name), results_dir / VALIDATION_FILE)
     print(registration.summary(target.model_name, aliases, str(config.env.name)))
     return results

@@ -19,7 +19,6 @@ import mlflow
 import pandas as pd
 from hydra.core.hydra_config import HydraConfig
 from hydra.types import RunMode
-from mlflow.data.sources import LocalArtifactDatasetSource  # type: ignore[attr-defined]
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.types import ColSpec, Schema
 from omegaconf import DictConfig, OmegaConf
@@ -35,7 +34,7 @@ from ..modeling import build_model, champion_metric, cross_validated_scores, spl
 from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_inputs
 from ..provenance import dvc_output_hash, git_commit
 from ..sweeps import sweep_parent_run_id
-from ..tracking import configure_tracking, flatten
+from ..tracking import RUN_DESCRIPTION_TAG, configure_tracking, flatten, table_dataset
 from ..trained_model import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -88,7 +87,7 @@ def train(config: DictConfig) -> float:
     comes back negated.
     """
     metadata = load_metadata()
-    configure_tracking(config, metadata)
+    tracking = configure_tracking(config, metadata)
     folder = experiment_dir(config, metadata)
     experiment = ExperimentData.read(folder)
     train_path = folder / TRAIN_FILE
@@ -100,26 +99,42 @@ def train(config: DictConfig) -> float:
     metric, greater_is_better = champion_metric(config.tracking, experiment.task)
     score = cv_scores[metric]
 
-    with mlflow.start_run(run_name=config.model.name, parent_run_id=sweep_parent_run_id()) as run:
-        mlflow.log_params(flatten(OmegaConf.to_container(config, resolve=True)))  # type: ignore[arg-type]
+    data_version = dvc_output_hash(metadata.root, folder)
+    run_name = f"{config.model.name} on {experiment.name}"
+    with mlflow.start_run(run_name=run_name, parent_run_id=sweep_parent_run_id()) as run:
+        params = flatten(OmegaConf.to_container(config, resolve=True))  # type: ignore[arg-type]
+        # Settings left empty take a value elsewhere: log the value used, not None.
+        params.update(
+            {
+                "env.tracking_uri": tracking.uri,
+                "tracking.experiment_name": tracking.experiment_name,
+                "tracking.registered_model_name": tracking.model_name,
+                "tracking.metric": metric,
+                "tracking.greater_is_better": greater_is_better,
+            }
+        )
+        mlflow.log_params(params)
         mlflow.log_metrics({f"cv_{name}": value for name, value in cv_scores.items()})
         mlflow.set_tags(
             {
                 "env": config.env.name,
                 "dataset": experiment.name,
                 "task": experiment.task,
+                "data_version": data_version or "",
                 "mlflow.source.git.commit": git_commit(metadata.root) or "",
+                RUN_DESCRIPTION_TAG: (
+                    f"{config.model.name} trained on the {experiment.name} dataset "
+                    f"({len(frame)} rows, {len(experiment.features)} input columns) to predict "
+                    f"'{experiment.label}' ({experiment.task}); data version "
+                    f"{data_version or 'not tracked by DVC'}; cross-validated {metric} = "
+                    f"{score:.4f} over {config.train.cv_folds} folds."
+                ),
             }
         )
-        dataset = mlflow.data.from_pandas(  # type: ignore[attr-defined]
-            frame,
-            # MLflow creates LocalArtifactDatasetSource at import time (hence the ignore above).
-            source=LocalArtifactDatasetSource(str(train_path.relative_to(metadata.root))),
-            name=f"{experiment.name}-train",
-            targets=experiment.label,
-            digest=dvc_output_hash(metadata.root, folder),
+        mlflow.log_input(
+            table_dataset(frame, train_path, metadata.root, experiment, "train", data_version),
+            context="training",
         )
-        mlflow.log_input(dataset, context="training")
         log.info("Cross-validated %s of %s: %.4f", metric, config.model.name, score)
         if _sweeping():
             return score if greater_is_better else -score
