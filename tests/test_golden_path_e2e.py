@@ -77,9 +77,21 @@ def mlflow_summary(project: Path) -> dict[str, Any]:
 def project(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
     """The default project, installed as shipped, after its first `make pipeline`."""
     root = bake_for_e2e(tmp_path_factory.mktemp("golden"))
-    make(root, "install", timeout=1800)
+    installed = make(root, "install", timeout=1800)
+    (root.parent / INSTALL_LOG).write_text(installed.stdout + installed.stderr)
     make(root, "pipeline")
     yield root
+
+
+INSTALL_LOG = "install.log"  # beside the project: what `make install` printed
+
+
+def test_make_install_shows_progress_without_noise(project: Path) -> None:
+    printed = (project.parent / INSTALL_LOG).read_text()
+
+    assert "Installing" in printed and "mlflow-skinny" in printed  # Poetry's progress
+    assert "over existing file" not in printed  # mlflow and mlflow-skinny share files
+    assert len(printed.splitlines()) < 600, printed[-3000:]
 
 
 def test_pipeline_writes_every_stage_and_the_metrics(project: Path) -> None:
