@@ -133,6 +133,20 @@ def test_ci_runs_every_check_and_reports_metrics_on_pull_requests(bake: Bake) ->
     }
 
 
+def test_the_audit_checks_locked_packages_and_the_whole_history(bake: Bake) -> None:
+    workflow = load_yaml(bake() / ".github" / "workflows" / "audit.yml")
+    jobs = workflow["jobs"]
+    dependencies = "\n".join(step.get("run", "") for step in jobs["dependencies"]["steps"])
+    secrets = jobs["secrets"]["steps"]
+
+    assert {"schedule", "pull_request", "push"} <= set(workflow[True])  # YAML reads `on` as true
+    assert "poetry.lock" in workflow[True]["pull_request"]["paths"]
+    assert dependencies.index("make install") < dependencies.index("pip-audit==")
+    assert "--path" in dependencies  # the project's environment, not the runner's
+    assert secrets[0]["with"]["fetch-depth"] == 0  # every commit
+    assert "trufflehog" in secrets[1]["run"] and "--fail" in secrets[1]["run"]
+
+
 def workflow_commands(path: Path) -> str:
     workflow = load_yaml(path)
     return "\n".join(
