@@ -225,6 +225,21 @@ def test_with_the_password_the_api_answers(tracking: Tracking) -> None:
     assert [e["name"] for e in experiments["experiments"]] == ["Default"]
 
 
+def test_answers_pin_https_and_hide_the_nginx_version(tracking: Tracking) -> None:
+    port = int(tracking.url.rsplit(":", 1)[1])
+    connection = http.client.HTTPSConnection(
+        "127.0.0.1", port, timeout=10, context=tracking.context
+    )
+    connection.request("GET", "/health")  # no password: refused, and still the headers
+    response = connection.getresponse()
+    response.read()
+    connection.close()
+
+    assert response.status == 401
+    assert response.getheader("Strict-Transport-Security") == "max-age=31536000"
+    assert response.getheader("Server") == "nginx"  # no version number
+
+
 def as_user(tracking: Tracking, **variables: str) -> dict[str, str]:
     """What `make` needs to use the team server through nginx: its URL, password, CA."""
     return {
