@@ -72,7 +72,7 @@ def test_policies_pass_parliament_without_findings(
     bake: Callable[..., Path], answers: dict[str, str]
 ) -> None:
     iam = bake(answers) / "deploy/aws/iam"
-    policies = [iam / f"{name}.json" for name in (*POLICIES, "bucket/policy")]
+    policies = [iam / f"{name}.json" for name in (*POLICIES, "mlflow-server", "bucket/policy")]
     assert parliament_findings(policies) == ""
 
 
@@ -120,3 +120,20 @@ def test_each_group_gets_only_what_it_needs(bake: Callable[..., Path]) -> None:
     assert len(settings["public-access-block"]) == 4
     rule = settings["encryption"]["Rules"][0]["ApplyServerSideEncryptionByDefault"]
     assert rule["SSEAlgorithm"] in {"AES256", "aws:kms"}
+
+
+@pytest.mark.parametrize("answers", ANSWERS)
+def test_the_mlflow_server_reaches_only_its_artifacts(
+    bake: Callable[..., Path], answers: dict[str, str]
+) -> None:
+    project = bake(answers)
+    bucket = answers.get("s3_bucket", "my-ml-project-data")
+    prefix = answers.get("s3_prefix", "my-ml-project")
+    artifacts = f"{prefix}/mlflow-artifacts" if prefix else "mlflow-artifacts"
+    policy = json.loads((project / "deploy/aws/iam/mlflow-server.json").read_text())
+    resources = {statement["Resource"] for statement in statements(policy)}
+
+    assert resources == {f"arn:aws:s3:::{bucket}", f"arn:aws:s3:::{bucket}/{artifacts}/*"}
+    listing = next(s for s in statements(policy) if "s3:ListBucket" in s["Action"])
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [artifacts, f"{artifacts}/*"]}}
+    assert "s3:DeleteObject" in actions(policy)  # artifacts of deleted runs; not DVC's data

@@ -7,6 +7,7 @@ with the rendered IAM policies, and last a push with the server stopped.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from pathlib import Path
 from typing import Any
@@ -62,6 +63,7 @@ def test_committed_config_names_the_remote_and_no_credentials(
     assert f"url = s3://{BUCKET}/{PREFIX}/dvc" in config
     assert f"endpointurl = {moto.url}" in config
     assert "secret" not in config and "access_key" not in config
+    assert "verify = true" in config  # pulls re-hash what they download
     assert ".dvc/config.local" in (project / ".gitignore").read_text()
 
 
@@ -85,15 +87,17 @@ def test_push_then_pull_restores_every_output_byte_for_byte(
     assert tree_hashes(project, outputs) == before
 
 
-def iam_user(moto: MotoServer, project: Path, group: str) -> dict[str, str]:
+def iam_user(moto: MotoServer, project: Path, group: str, user: str = "") -> dict[str, str]:
     """An IAM user in a group holding the project's rendered policy; returns its keys."""
     iam = moto.client("iam")
-    policy = (project / f"deploy/aws/iam/data-{group}.json").read_text()
-    iam.create_group(GroupName=f"data-{group}")
-    iam.put_group_policy(GroupName=f"data-{group}", PolicyName=group, PolicyDocument=policy)
-    iam.create_user(UserName=f"{group}-user")
-    iam.add_user_to_group(GroupName=f"data-{group}", UserName=f"{group}-user")
-    key: dict[str, Any] = iam.create_access_key(UserName=f"{group}-user")["AccessKey"]
+    user = user or f"{group}-user"
+    if not any(g["GroupName"] == f"data-{group}" for g in iam.list_groups()["Groups"]):
+        policy = (project / f"deploy/aws/iam/data-{group}.json").read_text()
+        iam.create_group(GroupName=f"data-{group}")
+        iam.put_group_policy(GroupName=f"data-{group}", PolicyName=group, PolicyDocument=policy)
+    iam.create_user(UserName=user)
+    iam.add_user_to_group(GroupName=f"data-{group}", UserName=user)
+    key: dict[str, Any] = iam.create_access_key(UserName=user)["AccessKey"]
     return {
         "AWS_ACCESS_KEY_ID": key["AccessKeyId"],
         "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"],
@@ -146,6 +150,38 @@ def remote_keys_as(s3: Any) -> list[str]:
         "Contents"
     ]
     return [item["Key"] for item in contents]
+
+
+def test_an_object_replaced_on_the_remote_is_refused_by_the_pull(
+    project: Path, moto: MotoServer
+) -> None:
+    output = project / next(out for out in stage_outputs(project) if out.startswith("data/raw/"))
+    snapshot = next(path for path in sorted(output.rglob("*")) if path.is_file())
+    original = snapshot.read_bytes()
+    digest = hashlib.md5(original).hexdigest()  # DVC's content address
+    key = f"{PREFIX}/dvc/files/md5/{digest[:2]}/{digest[2:]}"
+    writer = iam_user(moto, project, "writers", "another-writer")
+    writer_s3 = moto.client(
+        aws_access_key_id=writer["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=writer["AWS_SECRET_ACCESS_KEY"],
+    )
+    moto.enforce_iam()
+    try:  # a writer may overwrite an object: S3 cannot refuse it without breaking dvc push
+        writer_s3.put_object(Bucket=BUCKET, Key=key, Body=b"poisoned,rows\n1,2\n")
+    finally:
+        moto.enforce_iam(False)
+    shutil.rmtree(project / ".dvc/cache")
+    shutil.rmtree(output)
+
+    pulled = make(project, "data-pull", env=ENV, check=False)
+
+    assert pulled.returncode != 0
+    assert "Not in the local cache" in pulled.stderr
+    assert str(snapshot.relative_to(project)) in pulled.stderr  # the refused file, named
+    assert not snapshot.exists()  # the poisoned content was not checked out
+    moto.client().put_object(Bucket=BUCKET, Key=key, Body=original)  # repaired
+    make(project, "data-pull", env=ENV)
+    assert snapshot.read_bytes() == original
 
 
 def test_push_without_the_server_fails_clearly_and_keeps_the_cache(
