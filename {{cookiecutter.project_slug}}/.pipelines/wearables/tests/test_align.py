@@ -155,6 +155,42 @@ def test_a_bad_recording_stops_the_stage_and_keeps_the_previous_output(
     assert [path.name for path in out_root.iterdir()] == [PROJECT]
 
 
+def test_a_recording_cut_short_is_refused_by_name(raw_root: Path, tmp_path: Path) -> None:
+    cut = next((raw_root / PROJECT / "sitting" / "p001").glob("*_accelerometer.csv"))
+    data = cut.read_bytes()
+    cut.write_bytes(data[: data.index(b"\n", len(data) // 3) + 1])  # a third, whole lines
+
+    with pytest.raises(DataValidationError) as error:
+        align_recordings(raw_root, tmp_path / "out", PROJECT, rate_hz=10.0, progress=False)
+
+    message = str(error.value)
+    assert message.startswith(f"ingest: {cut} has ")
+    assert "rows but sessions.csv declares" in message and "incomplete" in message
+    assert not (tmp_path / "out" / PROJECT).exists()
+
+
+def test_a_recording_changed_after_it_was_written_is_refused(
+    raw_root: Path, tmp_path: Path
+) -> None:
+    changed = next((raw_root / PROJECT / "walking" / "p001").glob("*_heart_rate.csv"))
+    frame = pd.read_csv(changed)
+    frame.loc[2, "bpm"] = frame.loc[2, "bpm"] + 1  # plausible, same rows, other bytes
+    frame.to_csv(changed, index=False)
+
+    with pytest.raises(DataValidationError, match="does not match the SHA-256") as error:
+        align_recordings(raw_root, tmp_path / "out", PROJECT, rate_hz=10.0, progress=False)
+    assert str(changed) in str(error.value)
+
+
+def test_a_manifest_without_rows_or_checksums_still_aligns(raw_root: Path, tmp_path: Path) -> None:
+    manifest_path = raw_root / PROJECT / "sessions.csv"
+    pd.read_csv(manifest_path).drop(columns=["rows", "sha256"]).to_csv(manifest_path, index=False)
+
+    paths = align_recordings(raw_root, tmp_path / "out", PROJECT, rate_hz=10.0, progress=False)
+
+    assert len(paths) == 4
+
+
 def test_a_device_without_a_schema_is_refused(raw_root: Path, tmp_path: Path) -> None:
     manifest_path = raw_root / PROJECT / "sessions.csv"
     manifest = pd.read_csv(manifest_path)

@@ -1,5 +1,6 @@
 """The synthetic source is deterministic, realistic enough, and written in the naming scheme."""
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -143,10 +144,15 @@ def test_the_manifest_lists_every_recording(tmp_path: Path) -> None:
         "device",
         "clock_offset_s",
         "path",
+        "rows",
+        "sha256",
     ]
     assert [tmp_path / PROJECT / path for path in manifest["path"]] == paths
     assert list(manifest["start"]) == [pd.Timestamp(r.start) for r in recordings]
     assert list(manifest["clock_offset_s"]) == pytest.approx([r.clock_offset_s for r in recordings])
+    # What the source declares of each file, for align to check it arrived whole.
+    assert list(manifest["rows"]) == [len(r.frame) for r in recordings]
+    assert list(manifest["sha256"]) == [hashlib.sha256(p.read_bytes()).hexdigest() for p in paths]
 
 
 def test_writing_again_replaces_the_whole_project_folder(tmp_path: Path) -> None:

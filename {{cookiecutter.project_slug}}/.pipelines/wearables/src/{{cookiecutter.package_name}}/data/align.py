@@ -8,6 +8,8 @@ time all devices were recording.
 
 from __future__ import annotations
 
+import hashlib
+import io
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -126,8 +128,8 @@ def align_recordings(
             sessions, total=sessions.ngroups, desc="align", unit="session", disable=not progress
         ):
             frames = {
-                row.device: _read_raw(raw_root / project / row.path, row.device)
-                for row in recordings.itertuples()
+                str(row["device"]): _read_raw(raw_root / project / str(row["path"]), row)
+                for _, row in recordings.iterrows()
             }
             offsets = dict(zip(recordings["device"], recordings["clock_offset_s"], strict=True))
             aligned = align_session(frames, offsets, rate_hz)
@@ -143,12 +145,32 @@ def align_recordings(
     return written
 
 
-def _read_raw(path: Path, device: str) -> pd.DataFrame:
-    """Read and validate one raw recording."""
+def _read_raw(path: Path, declared: pd.Series) -> pd.DataFrame:
+    """Read one raw recording and check it against its schema and its manifest row.
+
+    A file with fewer rows than the manifest declares, or other bytes than its
+    checksum, was cut short or changed after the source wrote it.
+    """
+    device = str(declared["device"])
     schema = RAW_SCHEMAS.get(device)
     if schema is None:
         raise DataValidationError(
             f"ingest: {path} comes from device {device!r}, which has no schema; "
             "add one to RAW_SCHEMAS in schemas.py"
         )
-    return validate(pd.read_csv(path), schema, stage="ingest", source=path)
+    data = path.read_bytes()
+    frame = pd.read_csv(io.BytesIO(data))
+    rows = declared.get("rows")
+    if rows is not None and len(frame) != rows:
+        raise DataValidationError(
+            f"ingest: {path} has {len(frame)} rows but sessions.csv declares {rows}: "
+            "the recording is incomplete (cut short in a copy or download?); fetch it again"
+        )
+    frame = validate(frame, schema, stage="ingest", source=path)
+    checksum = declared.get("sha256")
+    if checksum and hashlib.sha256(data).hexdigest() != checksum:
+        raise DataValidationError(
+            f"ingest: {path} does not match the SHA-256 that sessions.csv declares: "
+            "the file changed after the source wrote it; fetch it again"
+        )
+    return frame

@@ -72,6 +72,11 @@ MANIFEST = pa.DataFrameSchema(
         "device": _text(),
         "clock_offset_s": pa.Column(float, _FINITE, coerce=True),
         "path": _text(),
+        # What the source declares of each file, checked when the file is read: its
+        # number of rows and the SHA-256 of its bytes. Optional, and worth having: a
+        # recording cut short on the way otherwise passes as a shorter one.
+        "rows": pa.Column(int, pa.Check.ge(1), coerce=True, required=False),
+        "sha256": pa.Column(str, pa.Check.str_matches(r"^[0-9a-f]{64}$"), required=False),
     },
     strict=True,
     unique=["task", "participant", "start", "device"],

@@ -15,6 +15,7 @@ writes are all the later stages rely on.
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -295,7 +296,8 @@ def write_recordings(recordings: Sequence[Recording], root: Path, project: str) 
     Files follow the naming scheme
     ``<root>/<project>/<task>/<participant>/<YYYYmmddTHHMMSS>_<device>.csv``;
     the manifest ``<root>/<project>/sessions.csv`` lists them with their clock
-    offsets. Nothing changes on disk unless every file is written.
+    offsets, row counts and SHA-256 checksums, which ``align`` checks each file
+    against. Nothing changes on disk unless every file is written.
 
     Args:
         recordings: The recordings to write.
@@ -318,14 +320,20 @@ def write_recordings(recordings: Sequence[Recording], root: Path, project: str) 
             "device": [recording.device for recording in recordings],
             "clock_offset_s": [recording.clock_offset_s for recording in recordings],
             "path": [str(recording.relative_path) for recording in recordings],
+            "rows": [len(recording.frame) for recording in recordings],
         }
     )
     validate(manifest, MANIFEST, stage="ingest", source=target / MANIFEST_FILE)
+    checksums = []
     with atomic_directory(target) as folder:
         for recording in recordings:
             path = folder / recording.relative_path
             path.parent.mkdir(parents=True, exist_ok=True)
-            recording.frame.to_csv(path, index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
+            text = recording.frame.to_csv(index=False, date_format="%Y-%m-%dT%H:%M:%S.%f")
+            data = text.encode()
+            path.write_bytes(data)
+            checksums.append(hashlib.sha256(data).hexdigest())
+        manifest["sha256"] = checksums
         manifest.to_csv(folder / MANIFEST_FILE, index=False)
     return [target / recording.relative_path for recording in recordings]
 
@@ -339,13 +347,14 @@ def read_manifest(root: Path, project: str) -> pd.DataFrame:
 
     Returns:
         One row per recording: ``task``, ``participant``, ``start`` (datetime),
-        ``device``, ``clock_offset_s`` and ``path`` (relative to ``root/project``).
+        ``device``, ``clock_offset_s``, ``path`` (relative to ``root/project``) and,
+        when the source declares them, ``rows`` and ``sha256``.
 
     Raises:
         FileNotFoundError: The project has no manifest.
         DataValidationError: The manifest breaks its schema.
     """
     path = root / project / MANIFEST_FILE
-    text_columns = ("task", "participant", "start", "device", "path")
+    text_columns = ("task", "participant", "start", "device", "path", "sha256")
     frame = pd.read_csv(path, dtype=dict.fromkeys(text_columns, str), keep_default_na=False)
     return validate(frame, MANIFEST, stage="ingest", source=path)
