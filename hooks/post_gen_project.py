@@ -57,12 +57,7 @@ OPTION_PATHS: Mapping[str, Mapping[str, tuple[str, ...]]] = {
             ".github/deploy.sh",
             "Dockerfile",
             ".dockerignore",
-            "tests/test_serving.py",
-            "tests/test_serving_properties.py",
-            "tests/test_batching.py",
-            "tests/test_body.py",
-            "tests/test_asgi.py",
-            "tests/test_monitoring_deploy.py",
+            "tests/serving",
         )
     },
 }

@@ -20,11 +20,11 @@ SERVING_FILES = [
     "src/{package}/serving/app.py",
     "src/{package}/serving/batching.py",
     "src/{package}/serving/gunicorn_conf.py",
-    "tests/test_serving.py",
-    "tests/test_serving_properties.py",
+    "tests/serving/test_serving.py",
+    "tests/serving/test_serving_properties.py",
     "deploy/monitoring/prometheus/alerts.yml",
     "deploy/monitoring/grafana/dashboards/model-service.json",
-    "tests/test_monitoring_deploy.py",
+    "tests/serving/test_monitoring_deploy.py",
 ]
 
 
@@ -53,6 +53,7 @@ def test_without_serving_nothing_of_the_service_is_left(bake: Bake) -> None:
     for path in SERVING_FILES:
         assert not (project / path.format(package="my_ml_project")).exists(), path
     assert not (project / "src/my_ml_project/serving").exists()
+    assert not (project / "tests/serving").exists()
     pyproject = (project / "pyproject.toml").read_text(encoding="utf-8")
     assert "flask" not in pyproject
     makefile = (project / "Makefile").read_text(encoding="utf-8")

@@ -28,8 +28,8 @@ from {{ cookiecutter.package_name }}.inference import NUMERIC_TYPES
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 
-from .champion import Champion, load_champion
-from .conftest import TrainedProject
+from ..champion import Champion, load_champion
+from ..conftest import TrainedProject
 
 # Numbers beyond float32 range become infinities when the model casts them (it then
 # refuses the rows); numpy warns about the cast and about sums of those infinities.

@@ -33,8 +33,8 @@ from {{ cookiecutter.package_name }}.serving.settings import (
     load_settings,
 )
 
-from .champion import Champion, Record, load_champion
-from .conftest import TrainedProject
+from ..champion import Champion, Record, load_champion
+from ..conftest import TrainedProject
 
 MAX_ROWS = 3
 NOT_FINITE = (

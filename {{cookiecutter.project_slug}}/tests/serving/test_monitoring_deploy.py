@@ -15,7 +15,7 @@ from prometheus_client.metrics import MetricWrapperBase
 
 from {{ cookiecutter.package_name }}.serving import metrics
 
-DEPLOY = Path(__file__).resolve().parents[1] / "deploy" / "monitoring"
+DEPLOY = Path(__file__).resolve().parents[2] / "deploy" / "monitoring"
 PROMETHEUS = DEPLOY / "prometheus"
 DASHBOARD = DEPLOY / "grafana" / "dashboards" / "model-service.json"
 SAMPLE_SUFFIXES = {

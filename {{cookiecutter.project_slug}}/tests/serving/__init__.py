@@ -1,0 +1,1 @@
+"""Tests of the prediction service (serving/): removed with it when serving=none."""
