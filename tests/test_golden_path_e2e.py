@@ -293,6 +293,19 @@ def test_docs_cover_every_public_module(project: Path) -> None:
             assert (api / PACKAGE / f"{module}.html").is_file(), module
 
 
+def test_the_plots_page_is_drawn_offline_for_the_last_evaluation(project: Path) -> None:
+    make(project, "plots")
+
+    page = (project / "dvc_plots/index.html").read_text()
+    validation = json.loads((project / "results/validation.json").read_text())
+    assert page.count("<svg") == 2  # a classification's confusion matrix and class scores
+    assert f"{validation['model']} version {validation['version']}" in page
+    assert str(validation["data_version"])[:8] in page  # the data the model was evaluated on
+    assert "<script" not in page and not re.findall(r'(?:src|href)="https?://', page)
+    status = run(["git", "status", "--porcelain"], project).stdout
+    assert "dvc_plots" not in status  # git-ignored
+
+
 def test_make_help_lists_the_commands(project: Path) -> None:
     result = make(project, "help")
 

@@ -29,17 +29,25 @@ def _save(figure: Any, path: Path) -> Path:
     return path
 
 
-def plot_confusion_matrix(labels: Sequence[Any], predicted: Sequence[Any], path: Path) -> Path:
+def _title(axes: Any, title: str, caption: str) -> None:
+    """The plot's title, over the caption naming the model and the data version."""
+    axes.set_title(f"{title}\n{caption}" if caption else title, fontsize=10)
+
+
+def plot_confusion_matrix(
+    labels: Sequence[Any], predicted: Sequence[Any], path: Path, caption: str = ""
+) -> Path:
     """Save the confusion matrix (rows: actual class, columns: predicted) as a PNG image."""
     figure, axes = plt.subplots(figsize=(5, 4))
     ConfusionMatrixDisplay.from_predictions(labels, predicted, ax=axes, colorbar=False)
-    axes.set_title("Confusion matrix (test set)")
+    _title(axes, "Confusion matrix (test set)", caption)
     return _save(figure, path)
 
 
-def plot_class_scores(class_scores: Mapping[str, float], path: Path) -> Path:
+def plot_class_scores(class_scores: Mapping[str, float], path: Path, caption: str = "") -> Path:
     """Save the F1 score of every class as a horizontal bar chart."""
     figure, axes = plt.subplots(figsize=(5, 3))
+    _title(axes, "F1 score of each class (test set)", caption)
     names = list(class_scores)
     axes.barh(names, [class_scores[name] for name in names])
     axes.set_xlim(0, 1)
@@ -47,7 +55,9 @@ def plot_class_scores(class_scores: Mapping[str, float], path: Path) -> Path:
     return _save(figure, path)
 
 
-def plot_predicted_vs_actual(labels: np.ndarray, predicted: np.ndarray, path: Path) -> Path:
+def plot_predicted_vs_actual(
+    labels: np.ndarray, predicted: np.ndarray, path: Path, caption: str = ""
+) -> Path:
     """Save a scatter of predicted against actual values, with the line of perfect predictions."""
     figure, axes = plt.subplots(figsize=(5, 4))
     axes.scatter(labels, predicted, s=8, alpha=0.5)
@@ -55,25 +65,35 @@ def plot_predicted_vs_actual(labels: np.ndarray, predicted: np.ndarray, path: Pa
     axes.plot([low, high], [low, high], color="black", linewidth=1)
     axes.set_xlabel("actual")
     axes.set_ylabel("predicted")
-    axes.set_title("Predicted vs actual (test set)")
+    _title(axes, "Predicted vs actual (test set)", caption)
     return _save(figure, path)
 
 
-def plot_residuals(labels: np.ndarray, predicted: np.ndarray, path: Path) -> Path:
+def plot_residuals(
+    labels: np.ndarray, predicted: np.ndarray, path: Path, caption: str = ""
+) -> Path:
     """Save the residuals (actual minus predicted) against the predicted values."""
     figure, axes = plt.subplots(figsize=(5, 4))
     axes.scatter(predicted, labels - predicted, s=8, alpha=0.5)
     axes.axhline(0, color="black", linewidth=1)
     axes.set_xlabel("predicted")
     axes.set_ylabel("residual (actual - predicted)")
-    axes.set_title("Residuals (test set)")
+    _title(axes, "Residuals (test set)", caption)
     return _save(figure, path)
 
 
 def write_plots(
-    labels: pd.Series, predicted: np.ndarray, results: Mapping[str, float], task: Task, folder: Path
+    labels: pd.Series,
+    predicted: np.ndarray,
+    results: Mapping[str, float],
+    task: Task,
+    folder: Path,
+    caption: str = "",
 ) -> list[Path]:
-    """Write the task's plot data and images into ``folder``, replacing any of another task."""
+    """Write the task's plot data and images into ``folder``, replacing any of another task.
+
+    ``caption`` (the model and the data version) goes under every image's title.
+    """
     for old in folder.glob("*.*"):
         old.unlink()
     actual = labels.to_numpy()
@@ -83,9 +103,14 @@ def write_plots(
         return [
             folder / "predictions.csv",
             plot_predicted_vs_actual(
-                actual.astype(float), predicted.astype(float), folder / "predicted_vs_actual.png"
+                actual.astype(float),
+                predicted.astype(float),
+                folder / "predicted_vs_actual.png",
+                caption,
             ),
-            plot_residuals(actual.astype(float), predicted.astype(float), folder / "residuals.png"),
+            plot_residuals(
+                actual.astype(float), predicted.astype(float), folder / "residuals.png", caption
+            ),
         ]
     pairs.to_csv(folder / "confusion.csv", index=False)
     class_scores = {
@@ -99,6 +124,8 @@ def write_plots(
     return [
         folder / "confusion.csv",
         folder / "class_scores.csv",
-        plot_confusion_matrix(list(actual), list(predicted), folder / "confusion_matrix.png"),
-        plot_class_scores(class_scores, folder / "class_scores.png"),
+        plot_confusion_matrix(
+            list(actual), list(predicted), folder / "confusion_matrix.png", caption
+        ),
+        plot_class_scores(class_scores, folder / "class_scores.png", caption),
     ]

@@ -51,12 +51,20 @@ VALIDATION_FILE = "validation.json"
 PLOTS_DIR = "plots"
 
 
-def validation_record(registration: Registration, model_name: str) -> dict[str, Any]:
+def _short(data_version: str | None) -> str:
+    """A data version as plot titles show it: DVC's hash, shortened like git's."""
+    return data_version[:8] if data_version else "not tracked by DVC"
+
+
+def validation_record(
+    registration: Registration, model_name: str, data_version: str | None
+) -> dict[str, Any]:
     """``results/validation.json``: the gate's checks and decision, and the aliases moved."""
     gate = registration.gate
     return {
         "model": model_name,
         "version": registration.version,
+        "data_version": data_version,
         "status": gate.status,
         "passed": gate.passed,
         "reason": gate.reason(),
@@ -91,9 +99,10 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     plots_dir = results_dir / PLOTS_DIR
     plots_dir.mkdir(parents=True, exist_ok=True)
     _write_json(results, results_dir / METRICS_FILE)
-    write_plots(test.labels, predicted, results, experiment.task, plots_dir)
-
     data_version = dvc_output_hash(metadata.root, folder)
+    caption = f"{config.model.name} on {experiment.name}, data {_short(data_version)}"
+    write_plots(test.labels, predicted, results, experiment.task, plots_dir, caption)
+
     with mlflow.start_run(run_id=trained.run_id):
         mlflow.log_metrics({f"test_{name}": value for name, value in results.items()})
         mlflow.log_input(
@@ -152,7 +161,10 @@ def evaluate(config: DictConfig) -> dict[str, float]:
             "`make pipeline`; the 'champion' alias is the one served."
         ),
     )
-    _write_json(validation_record(registration, target.model_name), results_dir / VALIDATION_FILE)
+    _write_json(
+        validation_record(registration, target.model_name, data_version),
+        results_dir / VALIDATION_FILE,
+    )
     print(registration.summary(target.model_name, aliases, str(config.env.name)))
     return results
 
