@@ -144,6 +144,10 @@ class Metadata(StrictModel):
         """Return the folder of the latest evaluation's metrics and plots."""
         return self._root / self.outputs.results
 
+    def validation_file(self) -> Path:
+        """Return the latest evaluation's gate decision, written by the evaluate stage."""
+        return self.results_dir() / "validation.json"
+
     def prediction_log_dir(self, model_name: str) -> Path:
         """Return the folder of the prediction logs of the registered model ``model_name``."""
         return self._root / self.outputs.monitoring / "predictions" / model_name

@@ -20,17 +20,16 @@ from typing import Any
 
 from .data.io import atomic_write_bytes
 from .metadata import load_metadata
+from .provenance import short_hash
 
 PAGE = Path("dvc_plots/index.html")
-VALIDATION_FILE = "validation.json"  # written by the evaluate stage
 
 
 def caption(validation: Mapping[str, Any]) -> str:
     """Which model version and data version the plots show, from ``validation.json``."""
     model = f"{validation.get('model', 'model')} version {validation.get('version', '?')}"
     version = validation.get("data_version")
-    data = str(version)[:8] if version else "not tracked by DVC"
-    return f"{model}, data {data}"
+    return f"{model}, data {short_hash(str(version) if version else None)}"
 
 
 def render_page(plots: Mapping[str, Any], subtitle: str) -> str:
@@ -72,7 +71,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except json.JSONDecodeError as error:
         print(f"expected the JSON of `dvc plots show --json` on standard input: {error}")
         return 1
-    validation_path = load_metadata().results_dir() / VALIDATION_FILE
+    validation_path = load_metadata().validation_file()
     validation = json.loads(validation_path.read_text()) if validation_path.is_file() else {}
     args.out.parent.mkdir(parents=True, exist_ok=True)
     atomic_write_bytes(render_page(plots, caption(validation)).encode(), args.out)

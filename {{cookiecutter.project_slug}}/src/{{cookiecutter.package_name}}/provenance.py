@@ -34,3 +34,8 @@ def dvc_output_hash(root: Path, output: Path) -> str | None:
             if out.get("path") == wanted:
                 return str(out.get("md5") or out.get("hash") or "") or None
     return None
+
+
+def short_hash(data_version: str | None) -> str:
+    """A data version as titles and captions show it: DVC's hash, shortened like git's."""
+    return data_version[:8] if data_version else "not tracked by DVC"

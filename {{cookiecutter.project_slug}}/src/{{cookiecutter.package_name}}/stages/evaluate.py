@@ -31,7 +31,7 @@ from ..metadata import load_metadata
 from ..modeling import champion_metric, scores, split_dataset
 from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_predictions
 from ..plots import write_plots
-from ..provenance import dvc_output_hash
+from ..provenance import dvc_output_hash, short_hash
 from ..registry import (
     Aliases,
     Registration,
@@ -47,13 +47,7 @@ from ..validation import Candidate, run_gate, validation_settings
 log = logging.getLogger(__name__)
 
 METRICS_FILE = "metrics.json"
-VALIDATION_FILE = "validation.json"
 PLOTS_DIR = "plots"
-
-
-def _short(data_version: str | None) -> str:
-    """A data version as plot titles show it: DVC's hash, shortened like git's."""
-    return data_version[:8] if data_version else "not tracked by DVC"
 
 
 def validation_record(
@@ -100,7 +94,7 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     plots_dir.mkdir(parents=True, exist_ok=True)
     _write_json(results, results_dir / METRICS_FILE)
     data_version = dvc_output_hash(metadata.root, folder)
-    caption = f"{config.model.name} on {experiment.name}, data {_short(data_version)}"
+    caption = f"{config.model.name} on {experiment.name}, data {short_hash(data_version)}"
     write_plots(test.labels, predicted, results, experiment.task, plots_dir, caption)
 
     with mlflow.start_run(run_id=trained.run_id):
@@ -163,7 +157,7 @@ def evaluate(config: DictConfig) -> dict[str, float]:
     )
     _write_json(
         validation_record(registration, target.model_name, data_version),
-        results_dir / VALIDATION_FILE,
+        metadata.validation_file(),
     )
     print(registration.summary(target.model_name, aliases, str(config.env.name)))
     return results
