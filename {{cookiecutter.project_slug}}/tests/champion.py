@@ -23,7 +23,8 @@ from mlflow import MlflowClient
 from mlflow.pyfunc import PyFuncModel
 
 from {{ cookiecutter.package_name }}.data.column_types import model_input
-from {{ cookiecutter.package_name }}.inference import NUMERIC_TYPES, input_schema
+from {{ cookiecutter.package_name }}.inference import input_schema
+from {{ cookiecutter.package_name }}.inputs import NUMERIC_TYPES
 
 from .conftest import TrainedProject
 

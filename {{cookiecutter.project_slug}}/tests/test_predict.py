@@ -9,18 +9,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 import pytest
 
-from {{ cookiecutter.package_name }}.data.column_types import model_input
-from {{ cookiecutter.package_name }}.inference import (
-    InputSchemaError,
-    ModelReference,
-    check_inputs,
-    input_schema,
-    missing_fraction,
-)
+from {{ cookiecutter.package_name }}.inference import ModelReference
 from {{ cookiecutter.package_name }}.predict import main, predict_file
 
 from .champion import Champion, load_champion
@@ -79,56 +71,6 @@ def test_a_named_version_scores_parquet(
 
     scored = pd.read_parquet(output)
     champion.assert_predictions(scored["prediction"].tolist(), expected(champion, stored))
-
-
-def test_inputs_take_the_models_form(champion: Champion) -> None:
-    stored = champion.project.test_set  # labels, keys and features; dates as dates
-    features = champion.project.experiment.features
-
-    inputs = check_inputs(stored, input_schema(champion.model))
-
-    assert list(inputs.columns) == champion.names  # other columns dropped
-    for name, kind in champion.types.items():
-        assert (inputs[name].dtype == np.float64) == (kind != "string"), name
-    expected = model_input(stored, features).astype("object")
-    pd.testing.assert_frame_equal(
-        inputs.astype("object").where(inputs.notna(), None),
-        expected.where(expected.notna(), None),
-    )
-
-
-def test_values_of_text_columns_are_read_as_text(champion: Champion) -> None:
-    name = champion.text_column()
-    stored = champion.test_rows(3)
-    stored[name] = [7, None, "x"]
-
-    inputs = check_inputs(stored, input_schema(champion.model))
-
-    assert inputs[name].tolist() == ["7", None, "x"]
-
-
-def test_missing_values_are_counted() -> None:
-    frame = pd.DataFrame({"a": [1.0, np.nan], "b": [None, "x"]})
-
-    assert missing_fraction(frame) == 0.5
-    assert missing_fraction(frame.iloc[:0]) == 0.0
-
-
-def test_input_errors_name_every_column_and_row(champion: Champion) -> None:
-    name = champion.numeric_column()
-    others = [other for other in champion.names if other != name]
-    bad = champion.project.features(champion.test_rows(3)).drop(columns=others[:1])
-    bad[name] = [None, "fast", float("inf")]  # missing is fine; text and infinity are not
-    bad["not an input"] = ["any", "thing", 3]
-
-    with pytest.raises(InputSchemaError) as error:
-        check_inputs(bad, input_schema(champion.model))
-
-    assert error.value.problems == [
-        *(f"missing column '{other}'" for other in others[:1]),
-        f"column '{name}' must be numeric ({champion.types[name]}); rows [1] hold ['fast']",
-        f"column '{name}' must be a finite number or missing; rows [2] are infinite",
-    ]
 
 
 @pytest.mark.usefixtures("registered_model")

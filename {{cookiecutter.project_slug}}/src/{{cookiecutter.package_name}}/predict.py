@@ -30,14 +30,8 @@ from mlflow.exceptions import MlflowException
 
 from .config import compose_config
 from .data.tables import read_table, write_table
-from .inference import (
-    ModelReference,
-    input_schema,
-    load_model,
-    missing_fraction,
-    predict_frame,
-    text_columns,
-)
+from .inference import ModelReference, input_columns, load_model, predict_frame
+from .inputs import missing_fraction, text_columns
 from .metadata import MetadataError, load_metadata
 from .prediction_log import LogSettings, PredictionLog, frame_records
 from .tracking import resolve_tracking_uri
@@ -74,13 +68,13 @@ def predict_file(
     ``reference`` pinned to a version), the inputs and predictions are logged there.
     """
     model = load_model(reference)
-    schema = input_schema(model)
-    frame = read_table(input_path, text_columns(schema))
+    columns = input_columns(model)
+    frame = read_table(input_path, text_columns(columns))
     predictions = predict_frame(model, frame)
     scored = frame.assign(prediction=predictions)
     output_path = output_path or default_output(input_path)
     write_table(scored, output_path)
-    inputs = frame.reindex(columns=schema.input_names())
+    inputs = frame.reindex(columns=[column.name for column in columns])
     if log_dir is not None:
         log = PredictionLog(
             LogSettings(log_dir), reference.name, reference.version, model.metadata.run_id

@@ -20,7 +20,7 @@ from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 
 from {{ cookiecutter.package_name }}.config import compose_config
-from {{ cookiecutter.package_name }}.inference import NUMERIC_TYPES
+from {{ cookiecutter.package_name }}.inputs import NUMERIC_TYPES
 from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import main
 from {{ cookiecutter.package_name }}.prediction_log import log_files, read_logs
@@ -37,9 +37,7 @@ from ..champion import Champion, Record, load_champion
 from ..conftest import TrainedProject
 
 MAX_ROWS = 3
-NOT_FINITE = (
-    "must be a finite number or null; rows [{}] hold NaN, infinity or a number beyond float range"
-)
+NOT_FINITE = "must be a finite number or missing (null); rows [{}] hold {}"
 OTHER_KEYS = {"not an input": "call back", "nor this": [1, {"x": None}], "flag": True, "n": None}
 
 
@@ -337,12 +335,12 @@ def bad_body(case: str, champion: Champion, row: Record) -> tuple[Any, str]:
         return {k: v for k, v in row.items() if k != first}, f"missing column '{first}' in rows [0]"
     if case in ("text in a numeric column", "true in a numeric column"):
         name = champion.numeric_column()
-        value, kind = ("60", "a string") if case.startswith("text") else (True, "a boolean")
-        problem = f"column '{name}' must be a number ({champion.types[name]}) or null"
-        return {**row, name: value}, f"{problem}; rows [0] hold {kind}"
+        value, told = ("60", '"60"') if case.startswith("text") else (True, "true")
+        problem = f"column '{name}' must be a number ({champion.types[name]}) or missing (null)"
+        return {**row, name: value}, f"{problem}; rows [0] hold {told}"
     if case == "a number in a text column":
         name = champion.text_column()
-        problem = f"column '{name}' must be a string (string) or null; rows [0] hold a number"
+        problem = f"column '{name}' must be a string or missing (null); rows [0] hold 42"
         return {**row, name: 42}, problem
     if case == "a split body without a column":
         columns = [*names[1:], "other"]
@@ -398,7 +396,8 @@ def test_non_finite_numbers_get_400(
     status, answer = post_text(client, text)
 
     assert status == 400
-    assert answer["problems"] == [f"column '{name}' {NOT_FINITE.format(0)}"]
+    told = {"1e999": "Infinity"}.get(literal, literal)  # read as the float it overflows to
+    assert answer["problems"] == [f"column '{name}' {NOT_FINITE.format(0, told)}"]
 
 
 def test_every_problem_of_a_batch_is_named_at_once(
@@ -413,8 +412,8 @@ def test_every_problem_of_a_batch_is_named_at_once(
     assert status == 400
     assert answer["problems"] == [
         *(f"missing column '{other}' in rows [0]" for other in champion.names if other != name),
-        f"column '{name}' must be a number ({kind}) or null; rows [0] hold a string",
-        f"column '{name}' {NOT_FINITE.format(1)}",
+        f"column '{name}' must be a number ({kind}) or missing (null); rows [0] hold \"x\"",
+        f"column '{name}' {NOT_FINITE.format(1, 'Infinity')}",
     ]
 
 

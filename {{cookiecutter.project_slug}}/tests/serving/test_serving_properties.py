@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 from schemathesis.checks import CheckContext
 from schemathesis.core.transport import Response
 
-from {{ cookiecutter.package_name }}.inference import NUMERIC_TYPES
+from {{ cookiecutter.package_name }}.inputs import NUMERIC_TYPES
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 

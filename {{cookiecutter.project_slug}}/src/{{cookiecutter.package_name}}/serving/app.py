@@ -30,13 +30,12 @@ from ..prediction_log import LogSettings, PredictionLog, frame_records
 from . import metrics
 from .asgi import BufferedWSGI
 from .batching import MergingPredictor, Predict
-from .body import BodyReader
+from .body import BodyReader, NotJsonError, RequestError
 from .logs import configure_logging
 from .model import ServedModel, load_served_model
 from .openapi import openapi_document
 from .pages import docs_blueprint, index_page
 from .settings import ServeSettings, load_settings
-from .validation import NotJsonError, RequestError
 
 log = logging.getLogger(__name__)
 

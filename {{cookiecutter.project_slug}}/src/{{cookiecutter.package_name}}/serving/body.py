@@ -1,10 +1,15 @@
-"""Turn POST /predict bodies into batches, at C speed when the body is valid.
+"""Turn POST /predict bodies into batches of rows the model can take.
+
+A body holds rows in one of two shapes: records (one JSON object per row, or a
+single object) or pandas' split orientation (``{"columns": [...], "data": [[...]]}``,
+what ``DataFrame.to_json(orient="split")`` writes). The rows are held to the
+rules of ``inputs`` (the same as batch inference's, stricter on JSON types).
 
 For a model whose inputs are all numeric, msgspec parses a body of valid rows and
-checks it in one pass, in either shape (records or split). Anything it refuses,
-and every body for other models, is parsed by the json module and checked row by
-row by ``validation.check_batch``, which names each problem; so a client sees the
-same answers, only faster when the body is right.
+checks it in one pass, in either shape, at C speed. Anything it refuses, and every
+body for other models, is parsed by the json module and checked row by row by
+``inputs.check_records``, which names each problem; so a client sees the same
+answers, only faster when the body is right.
 
 A split body is the one to use for large batches: it does not repeat the column
 names in every row, so it is about half the bytes to read and to parse.
@@ -13,7 +18,9 @@ names in every row, so it is about half the bytes to read and to parse.
 from __future__ import annotations
 
 import json
+from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass
 from itertools import chain
 from typing import Any
 
@@ -21,8 +28,121 @@ import msgspec
 import numpy as np
 import pandas as pd
 
-from .model import Column
-from .validation import Batch, NotJsonError, check_batch
+from ..inputs import Column, InputSchemaError, check_records, records_frame, rows_text
+
+SPLIT_KEYS = ("columns", "data", "index")  # "index" (pandas writes it) is ignored
+SHAPES = 'a JSON object (one row), an array of them, or {"columns": [...], "data": [[...]]}'
+
+
+@dataclass(frozen=True)
+class Batch:
+    """A valid request: the rows as a frame in signature order, and how much was missing."""
+
+    frame: pd.DataFrame
+    missing_fraction: float
+
+
+class NotJsonError(ValueError):
+    """The request body is not JSON (or not UTF-8); the message says where it breaks."""
+
+
+class RequestError(InputSchemaError):
+    """The request body breaks the rules; ``problems`` names each broken rule."""
+
+    def __init__(self, problems: list[str], missing_fraction: float | None = None) -> None:
+        """Keep the problems and, when rows could be read, their fraction of missing values."""
+        super().__init__(problems)
+        self.missing_fraction = missing_fraction
+
+
+def _is_split(body: Any, names: Sequence[str]) -> bool:
+    """Whether ``body`` is a split body: an object with a ``columns`` array and ``data``.
+
+    An object that holds every input column is a row, whatever else it holds (other
+    keys are ignored), as the fast path reads it.
+    """
+    return (
+        isinstance(body, dict)
+        and isinstance(body.get("columns"), list)
+        and "data" in body
+        and not all(name in body for name in names)
+    )
+
+
+def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
+    columns, data = body["columns"], body["data"]
+    problems = []
+    unknown = sorted(set(body) - set(SPLIT_KEYS))
+    if unknown:
+        problems.append(f"unknown keys {unknown}: a split body has only {list(SPLIT_KEYS)}")
+    if not all(isinstance(name, str) for name in columns):
+        problems.append("'columns' must be an array of column names (strings)")
+    else:
+        repeated = sorted(name for name, count in Counter(columns).items() if count > 1)
+        if repeated:
+            problems.append(f"'columns' names {repeated} more than once")
+    if not isinstance(data, list):
+        problems.append(
+            f"'data' must be an array of rows, each an array of values, not {_kind(data)}"
+        )
+    else:
+        not_arrays = [i for i, row in enumerate(data) if not isinstance(row, list)]
+        if not_arrays:
+            problems.append(
+                f"every row of 'data' must be an array; {rows_text(not_arrays)} are not"
+            )
+        wrong_size = [
+            i for i, row in enumerate(data) if isinstance(row, list) and len(row) != len(columns)
+        ]
+        if wrong_size:
+            problems.append(
+                f"every row of 'data' must hold {len(columns)} values, one per name in 'columns'; "
+                f"{rows_text(wrong_size)} do not"
+            )
+    if problems:
+        raise RequestError(problems)
+    return [dict(zip(columns, row, strict=True)) for row in data]
+
+
+def _rows_of(body: Any, names: Sequence[str], max_rows: int) -> list[dict[str, Any]]:
+    if _is_split(body, names):
+        body = _rows_of_split(body)
+    if isinstance(body, dict):
+        return [body]
+    if not isinstance(body, list):
+        raise RequestError([f"the body must be {SHAPES}, not {_kind(body)}"])
+    if not body:
+        raise RequestError(["the batch is empty: send at least one row"])
+    if len(body) > max_rows:
+        raise RequestError([f"the batch has {len(body)} rows; at most {max_rows} are allowed"])
+    not_objects = [i for i, row in enumerate(body) if not isinstance(row, dict)]
+    if not_objects:
+        raise RequestError([f"every row must be a JSON object; {rows_text(not_objects)} are not"])
+    return body
+
+
+def _kind(value: Any) -> str:
+    names = {dict: "an object", list: "an array", str: "a string", bool: "a boolean"}
+    if value is None:
+        return "null"
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return "a number"
+    return names.get(type(value), type(value).__name__)
+
+
+def check_body(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
+    """Return the rows of a parsed JSON body as a frame, or raise naming every problem.
+
+    Raises:
+        RequestError: The body is not one row, a batch of rows or a split body (or
+            that body is malformed: unknown keys, rows of the wrong length), the batch is
+            empty or too large, or its rows break the rules of ``inputs.check_records``.
+    """
+    rows = _rows_of(body, [column.name for column in columns], max_rows)
+    checked = check_records(rows, columns)
+    if checked.problems:
+        raise RequestError(checked.problems, checked.missing_fraction)
+    return Batch(records_frame(rows, columns), checked.missing_fraction)
 
 
 class BodyReader:
@@ -64,17 +184,20 @@ class BodyReader:
             NotJsonError: ``data`` is not JSON.
             RequestError: The rows break the rules; the error names every problem.
         """
-        frame = self._valid_numeric_frame(data)
+        frame = self.numeric_frame(data)
         if frame is not None:
             return Batch(frame, 0.0)
         try:
             body = json.loads(data)  # reads NaN and Infinity, so checks can name their columns
         except (ValueError, RecursionError) as error:  # JSONDecodeError and bad UTF-8 included
             raise NotJsonError(str(error)) from None
-        return check_batch(body, self.columns, self.max_rows)
+        return check_body(body, self.columns, self.max_rows)
 
-    def _valid_numeric_frame(self, data: bytes) -> pd.DataFrame | None:
-        """The frame of a valid body of either shape, else None (any doubt: None)."""
+    def numeric_frame(self, data: bytes) -> pd.DataFrame | None:
+        """The fast path: the frame of a valid body of either shape, else None (any doubt: None).
+
+        Only for a model whose inputs are all numeric; None for any other model.
+        """
         if self._records is None or self._split is None:
             return None
         try:

@@ -14,24 +14,11 @@ from mlflow.exceptions import MlflowException
 from mlflow.models import ModelSignature
 from mlflow.pyfunc import PyFuncModel
 
-from ..inference import NUMERIC_TYPES, input_schema
+from ..inference import input_columns
+from ..inputs import Column
 from .settings import ServeSettings
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True)
-class Column:
-    """One input column of the model's signature."""
-
-    name: str
-    type: str
-    required: bool = True
-
-    @property
-    def numeric(self) -> bool:
-        """Whether the column holds numbers."""
-        return self.type in NUMERIC_TYPES
 
 
 @dataclass
@@ -49,11 +36,6 @@ class ServedModel:
         if "sklearn" in self.model.metadata.flavors and all(c.numeric for c in self.columns):
             self._raw = self.model.get_raw_model()  # type: ignore[no-untyped-call]
 
-    @property
-    def names(self) -> list[str]:
-        """The input column names, in signature order."""
-        return [column.name for column in self.columns]
-
     def predict(self, frame: pd.DataFrame) -> list[Any]:
         """Predict one value per row of ``frame`` (already validated), as JSON-ready values."""
         predictor = self._raw if self._raw is not None else self.model
@@ -62,19 +44,6 @@ class ServedModel:
             return list(output.to_dict(orient="records"))
         values: list[Any] = np.asarray(output).tolist()
         return values
-
-
-def _columns(model: PyFuncModel) -> list[Column]:
-    """The signature's columns, each one required: a missing value is sent as null.
-
-    MLflow marks a column optional when the input example it inferred the signature
-    from happened to miss a value there, which says nothing about the column; batch
-    inference (``inference.check_inputs``) requires every column, and so does the service.
-    """
-    schema = input_schema(model)
-    return [
-        Column(str(spec.name), str(getattr(spec.type, "name", spec.type))) for spec in schema.inputs
-    ]
 
 
 def _example(model: PyFuncModel, path: str, columns: list[Column]) -> list[dict[str, Any]]:
@@ -129,7 +98,7 @@ def load_served_model(settings: ServeSettings) -> ServedModel:
     """Load the model ``settings`` point at, once, with its registry details."""
     path = mlflow.artifacts.download_artifacts(artifact_uri=settings.uri)
     model = mlflow.pyfunc.load_model(path)
-    columns = _columns(model)
+    columns = input_columns(model)
     signature = model.metadata.signature
     info = _registry_info(settings, model)
     info["signature"] = _signature_json(signature)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from .model import Column
+from ..inputs import Column
 
 OPENAPI_TYPES = {
     "double": "number",

@@ -1,0 +1,247 @@
+"""The rules every input row meets, and how a broken rule is told: one home for both paths.
+
+Batch inference (``predict``) checks a table read from a file with
+``check_frame``; the service checks the rows of a JSON body with
+``check_records``. Both hold a row to the model's signature the same way and
+name a problem in the same words:
+
+- every signature column is present (``missing column 'x'``);
+- a numeric column holds finite numbers (true/false count as 1 and 0 in a file);
+- a missing value (an empty cell, or ``null`` in JSON) is allowed: the model
+  imputes it, and the share of missing cells is counted;
+- columns the model does not take are ignored.
+
+JSON carries types, so the service is stricter where a file cannot be: a number
+sent as text, or text sent as a number, is an error there, while a file's text
+columns take any value as text (a code such as ``007`` may have been read as a
+number) and dates in ISO 8601.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from mlflow.types import Schema
+
+from .data.column_types import dates_as_text
+
+NUMERIC_TYPES = frozenset({"double", "float", "long", "integer"})
+JSON_TYPES: dict[str, type] = {"string": str, "boolean": bool}
+MAX_EXAMPLES = 5  # rows and values a message shows before "and N more"
+MAX_VALUE_CHARS = 24
+
+
+@dataclass(frozen=True)
+class Column:
+    """One input column of the model's signature."""
+
+    name: str
+    type: str
+    required: bool = True
+
+    @property
+    def numeric(self) -> bool:
+        """Whether the column holds numbers."""
+        return self.type in NUMERIC_TYPES
+
+    @property
+    def expected(self) -> str:
+        """What a value of this column must be, in a message's words."""
+        return f"a number ({self.type})" if self.numeric else f"a {self.type}"
+
+
+class InputSchemaError(ValueError):
+    """Input data does not match the model's signature; ``problems`` lists every mismatch."""
+
+    def __init__(self, problems: list[str]) -> None:
+        """Keep the problems and build a message listing them all."""
+        self.problems = problems
+        super().__init__(
+            "Input does not match the model's signature:\n  - " + "\n  - ".join(problems)
+        )
+
+
+def signature_columns(schema: Schema) -> list[Column]:
+    """The signature's columns, each one required: a missing value is sent as null.
+
+    MLflow marks a column optional when the input example it inferred the signature
+    from happened to miss a value there, which says nothing about the column.
+    """
+    return [
+        Column(str(spec.name), str(getattr(spec.type, "name", spec.type))) for spec in schema.inputs
+    ]
+
+
+def text_columns(columns: Sequence[Column]) -> list[str]:
+    """The input columns the model takes as text (categories and dates)."""
+    return [column.name for column in columns if not column.numeric]
+
+
+# How a broken rule is told: both paths build their messages here.
+
+
+def rows_text(rows: Sequence[Any]) -> str:
+    """``rows [1, 4]``, with at most ``MAX_EXAMPLES`` shown."""
+    shown = list(rows[:MAX_EXAMPLES])
+    more = f" and {len(rows) - len(shown)} more" if len(rows) > len(shown) else ""
+    return f"rows {shown}{more}"
+
+
+def _value_text(value: Any) -> str:
+    """A value as JSON writes it (``"60"``, ``true``, ``Infinity``), cut short when long."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    text = json.dumps(value, default=str)
+    return text if len(text) <= MAX_VALUE_CHARS else text[: MAX_VALUE_CHARS - 1] + "…"
+
+
+def missing_column(name: str, rows: Sequence[Any] | None = None) -> str:
+    """A column that is absent (from every row, or from ``rows``)."""
+    return f"missing column '{name}'" + (f" in {rows_text(rows)}" if rows else "")
+
+
+def wrong_type(column: Column, rows: Sequence[Any], values: Sequence[Any]) -> str:
+    """Values of the wrong type in ``column``, shown as JSON."""
+    held = ", ".join(_value_text(value) for value in values[:MAX_EXAMPLES])
+    rule = f"column '{column.name}' must be {column.expected} or missing (null)"
+    return f"{rule}; {rows_text(rows)} hold {held}"
+
+
+def not_finite(name: str, rows: Sequence[Any], values: Sequence[Any]) -> str:
+    """Infinite numbers (or, in JSON, NaN and numbers beyond float range) in a numeric column."""
+    held = ", ".join(_value_text(value) for value in values[:MAX_EXAMPLES])
+    rule = f"column '{name}' must be a finite number or missing (null)"
+    return f"{rule}; {rows_text(rows)} hold {held}"
+
+
+# A table read from a file.
+
+
+def check_frame(frame: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
+    """Return the model's input columns of ``frame`` as the model takes them.
+
+    Numeric columns become floats; text columns hold text (dates in ISO 8601) and
+    None where a value is missing.
+
+    Raises:
+        InputSchemaError: The frame breaks the rules; the error names every problem.
+    """
+    problems = [missing_column(c.name) for c in columns if c.name not in frame.columns]
+    checked: dict[str, pd.Series] = {}
+    for column in columns:
+        if column.name not in frame.columns:
+            continue
+        values = frame[column.name]
+        if not column.numeric:
+            checked[column.name] = _as_text(values)
+            continue
+        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        not_numeric = frame.index[numbers.isna() & values.notna()]
+        if len(not_numeric):
+            shown = not_numeric[:MAX_EXAMPLES]
+            problems.append(wrong_type(column, list(not_numeric), list(values[shown])))
+        infinite = frame.index[np.isinf(numbers)]
+        if len(infinite):
+            shown = infinite[:MAX_EXAMPLES]
+            problems.append(not_finite(column.name, list(infinite), list(numbers[shown])))
+        checked[column.name] = numbers
+    if problems:
+        raise InputSchemaError(problems)
+    return pd.DataFrame(checked, index=frame.index)[[column.name for column in columns]]
+
+
+def _as_text(column: pd.Series) -> pd.Series:
+    """A text column as the model takes it: dates in ISO 8601, missing values as None."""
+    if pd.api.types.is_datetime64_any_dtype(column):
+        return dates_as_text(column)
+    text = column.astype("object").map(
+        lambda value: value if isinstance(value, str) else str(value), na_action="ignore"
+    )
+    # map's result is pandas' text type, whose missing value is NaN: None needs objects.
+    return text.astype("object").where(column.notna(), None)
+
+
+def missing_fraction(frame: pd.DataFrame) -> float:
+    """The share of missing cells: inputs the model has to impute."""
+    return float(frame.isna().to_numpy().mean()) if frame.size else 0.0
+
+
+# The rows of a JSON body.
+
+
+def _fits(value: Any, column: Column) -> bool:
+    if column.numeric:
+        return isinstance(value, int | float) and not isinstance(value, bool)
+    expected = JSON_TYPES.get(column.type)
+    return expected is None or isinstance(value, expected)
+
+
+def _finite(value: float) -> bool:
+    """Whether a JSON number is a finite float; integers too large for a float are not."""
+    try:
+        return math.isfinite(value)
+    except OverflowError:
+        return False
+
+
+@dataclass(frozen=True)
+class RecordsCheck:
+    """What checking JSON rows found: every problem, and the share of cells left empty."""
+
+    problems: list[str]
+    missing_fraction: float
+
+
+def check_records(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> RecordsCheck:
+    """Check JSON rows (objects) against the columns, naming every problem in column order.
+
+    A JSON value must have its column's type (``JSON_TYPES``; numbers for numeric
+    columns); ``null``, or an optional column left out, is a missing value.
+    """
+    missing: dict[str, list[int]] = defaultdict(list)
+    wrong: dict[str, list[int]] = defaultdict(list)
+    wrong_values: dict[str, list[Any]] = defaultdict(list)
+    infinite: dict[str, list[int]] = defaultdict(list)
+    infinite_values: dict[str, list[Any]] = defaultdict(list)
+    empty_cells = 0
+    for index, row in enumerate(rows):
+        for column in columns:
+            value = row.get(column.name)
+            if value is None:
+                empty_cells += 1
+                if column.name not in row and column.required:
+                    missing[column.name].append(index)
+            elif not _fits(value, column):
+                wrong[column.name].append(index)
+                wrong_values[column.name].append(value)
+            elif column.numeric and not _finite(value):
+                infinite[column.name].append(index)
+                infinite_values[column.name].append(value)
+    problems = [missing_column(name, at) for name, at in missing.items()]
+    for column in columns:
+        name = column.name
+        if name in wrong:
+            problems.append(wrong_type(column, wrong[name], wrong_values[name]))
+        if name in infinite:
+            problems.append(not_finite(name, infinite[name], infinite_values[name]))
+    cells = len(rows) * len(columns)
+    return RecordsCheck(problems, empty_cells / cells if cells else 0.0)
+
+
+def records_frame(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> pd.DataFrame:
+    """Checked rows as the model takes them: numeric columns as floats (null: NaN)."""
+    names = [column.name for column in columns]
+    if all(column.numeric for column in columns):
+        values = [[row.get(name) for name in names] for row in rows]
+        return pd.DataFrame(np.array(values, dtype=np.float64), columns=names)
+    frame = pd.DataFrame.from_records(list(rows), columns=names)
+    numeric = [column.name for column in columns if column.numeric]
+    frame[numeric] = frame[numeric].astype(np.float64)
+    return frame
