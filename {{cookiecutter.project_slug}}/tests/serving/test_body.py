@@ -10,7 +10,12 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.inputs import Column
-from {{ cookiecutter.package_name }}.serving.body import Batch, BodyReader, RequestError, check_body
+from {{ cookiecutter.package_name }}.serving.body import (
+    Batch,
+    BodyReader,
+    RequestError,
+    check_body,
+)
 
 NUMERIC = [Column("weird name-1", "double"), Column("count", "long")]
 MIXED = [Column("weird name-1", "double"), Column("city", "string")]
