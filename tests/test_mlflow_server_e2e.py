@@ -3,11 +3,14 @@
 The generated `deploy/mlflow-server/` files run as they are, only ports and paths
 adapted: `mlflow-server.sh` from the project's venv (SQLite backend in a temporary
 folder, artifacts proxied to a moto S3 bucket) behind nginx with
-`nginx/mlflow.conf` (TLS with a throwaway certificate, basic auth). That server is
-staging: `make pipeline CONF_ENV=staging` trains, gates and registers there. A
-second server from the same script, with its own store and artifact root, is
-production: `make promote` copies versions into it, `make serve` serves its
-champion, `make rollback` moves it back. One installed project per module; the
+`nginx/mlflow.conf` (TLS with a throwaway certificate); MLflow's own sign-in
+checks every request, with people added by `users.py`: two writers and a reader.
+That server is staging: `make pipeline CONF_ENV=staging` trains, gates and
+registers there, and the second writer retrains into the first one's experiment;
+the reader reads everything and changes nothing. A second server from the same
+script, with its own store and artifact root, is production: `make promote`
+copies versions into it, `make serve` serves its champion with the reader's
+password, `make rollback` moves it back. One installed project per module; the
 tests run in file order and build on each other; every server is stopped by
 process id.
 """
@@ -35,7 +38,7 @@ import pytest
 
 from tests.checks import bake_for_e2e
 from tests.servers import MOTO_KEYS, REGION, MotoServer
-from tools.project import make, quick_install
+from tools.project import make, project_env, quick_install
 from tools.servers import Server, free_port, serve_and_predict, start
 
 pytestmark = pytest.mark.e2e
@@ -43,8 +46,12 @@ pytestmark = pytest.mark.e2e
 BUCKET = "team-mlflow"
 PREFIX = "wearables"
 MODEL_NAME = "my-ml-project-churn"  # <project>-<dataset>: the example dataset's model
-USER = "alice"
+USER = "alice"  # a writer: trains, registers, promotes
 PASSWORD = "correct-horse-battery-staple"
+WRITER = ("bob", "bobs-long-password-1")  # a second writer
+READER = ("carol", "carols-long-password-1")  # reads and serves, changes nothing
+ADMIN = ("admin", "the-admins-password-1")
+SECRET_KEY = "0123456789abcdef" * 4
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
 
@@ -61,10 +68,27 @@ class Tracking:
         """GET ``path`` of MLflow's REST API through nginx; return the parsed JSON."""
         request = urllib.request.Request(f"{self.url}{path}")
         if auth:
-            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
-            request.add_header("Authorization", f"Basic {token}")
+            request.add_header("Authorization", basic_auth(auth))
         with urllib.request.urlopen(request, timeout=30, context=self.context) as response:
             return json.loads(response.read())
+
+    def post(self, path: str, body: dict[str, Any], auth: tuple[str, str]) -> int:
+        """POST ``body`` to ``path`` of MLflow's REST API through nginx; the status."""
+        request = urllib.request.Request(
+            f"{self.url}{path}",
+            data=json.dumps(body).encode(),
+            headers={"Content-Type": "application/json", "Authorization": basic_auth(auth)},
+        )
+        try:
+            with urllib.request.urlopen(request, timeout=30, context=self.context) as response:
+                return int(response.status)
+        except urllib.error.HTTPError as error:
+            return error.code
+
+
+def basic_auth(person: tuple[str, str]) -> str:
+    """The Authorization header of HTTP basic auth for ``person`` (name, password)."""
+    return "Basic " + base64.b64encode(f"{person[0]}:{person[1]}".encode()).decode()
 
 
 @pytest.fixture(scope="module")
@@ -141,6 +165,9 @@ def start_mlflow(
         env={
             "PATH": f"{project / '.venv/bin'}{os.pathsep}{os.environ['PATH']}",
             "MLFLOW_BACKEND_STORE_URI": f"sqlite:///{folder / 'mlflow.db'}",
+            "MLFLOW_FLASK_SERVER_SECRET_KEY": SECRET_KEY,
+            "MLFLOW_AUTH_ADMIN_PASSWORD": ADMIN[1],
+            "TMPDIR": str(folder),  # where the script writes MLflow's auth settings
             "MLFLOW_PORT": str(port),
             **({"MLFLOW_ARTIFACTS_DESTINATION": artifacts} if artifacts else {}),
             "AWS_DEFAULT_REGION": REGION,
@@ -150,6 +177,40 @@ def start_mlflow(
         timeout=300,  # MLflow takes a while to start on a busy machine
     )
     return server, url
+
+
+def users(
+    project: Path, url: str, *args: str, password: str = "", cert: Path | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`deploy/mlflow-server/users.py args` as the admin of the server at ``url``."""
+    env = {
+        "MLFLOW_TRACKING_URI": url,
+        "MLFLOW_TRACKING_USERNAME": ADMIN[0],
+        "MLFLOW_TRACKING_PASSWORD": ADMIN[1],
+        **({"MLFLOW_TRACKING_SERVER_CERT_PATH": str(cert)} if cert else {}),
+    }
+    return subprocess.run(
+        [str(project / ".venv/bin/python"), "deploy/mlflow-server/users.py", *args],
+        cwd=project,
+        env=project_env(env),
+        input=f"{password}\n",
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+
+def add_people(project: Path, url: str, cert: Path | None = None) -> None:
+    """alice and bob as writers, carol as a reader, on the server at ``url``."""
+    for (name, password), role in (
+        ((USER, PASSWORD), "writer"),
+        (WRITER, "writer"),
+        (READER, "reader"),
+    ):
+        added = users(project, url, "add", name, "--role", role, password=password, cert=cert)
+        assert added.returncode == 0, added.stderr
+        assert added.stdout.strip() == f"Added {name} as a {role}"
 
 
 @pytest.fixture(scope="module")
@@ -175,8 +236,6 @@ def tracking(
         "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
         "-keyout", str(key), "-out", str(cert),
     )  # fmt: skip
-    htpasswd = folder / "mlflow.htpasswd"
-    htpasswd.write_text(f"{USER}:{openssl('passwd', '-apr1', '-stdin', stdin=PASSWORD).strip()}\n")
     http_port, https_port = free_port(), free_port()
     config = render_nginx(
         (project / "deploy/mlflow-server/nginx/mlflow.conf").read_text(),
@@ -186,7 +245,6 @@ def tracking(
             "listen 443 ssl;": f"listen 127.0.0.1:{https_port} ssl;",
             "/etc/nginx/tls/mlflow.crt": str(cert),
             "/etc/nginx/tls/mlflow.key": str(key),
-            "/etc/nginx/mlflow.htpasswd": str(htpasswd),
             "http://127.0.0.1:5000": mlflow_server,
         },
     )
@@ -197,15 +255,15 @@ def tracking(
         [NGINX, "-c", str(config), "-e", str(folder / "error.log"), "-g", "daemon off;"],
         folder / "nginx.out",
         ready_url=f"{url}/health",
-        ready_statuses=(401,),
         context=context,
     )
+    add_people(project, url, cert)  # through nginx, as an admin would
     yield Tracking(url, http_port, cert, context)
     server.stop()
 
 
 def test_requests_without_the_password_are_refused(tracking: Tracking) -> None:
-    for auth in (None, (USER, "wrong-password"), ("mallory", PASSWORD)):
+    for auth in (None, (USER, "wrong-password"), ("mallory", PASSWORD), (READER[0], PASSWORD)):
         with pytest.raises(urllib.error.HTTPError) as refused:
             tracking.get("/api/2.0/mlflow/experiments/search?max_results=1", auth=auth)
         assert refused.value.code == 401, auth
@@ -230,30 +288,33 @@ def test_answers_pin_https_and_hide_the_nginx_version(tracking: Tracking) -> Non
     connection = http.client.HTTPSConnection(
         "127.0.0.1", port, timeout=10, context=tracking.context
     )
-    connection.request("GET", "/health")  # no password: refused, and still the headers
+    connection.request("GET", "/health")  # no password needed: a load balancer's check
     response = connection.getresponse()
     response.read()
     connection.close()
 
-    assert response.status == 401
+    assert response.status == 200
     assert response.getheader("Strict-Transport-Security") == "max-age=31536000"
     assert response.getheader("Server") == "nginx"  # no version number
 
 
-def as_user(tracking: Tracking, **variables: str) -> dict[str, str]:
+def as_user(
+    tracking: Tracking, person: tuple[str, str] = (USER, PASSWORD), **variables: str
+) -> dict[str, str]:
     """What `make` needs to use the team server through nginx: its URL, password, CA."""
     return {
         "MLFLOW_TRACKING_URI": tracking.url,
-        "MLFLOW_TRACKING_USERNAME": USER,
-        "MLFLOW_TRACKING_PASSWORD": PASSWORD,
+        "MLFLOW_TRACKING_USERNAME": person[0],
+        "MLFLOW_TRACKING_PASSWORD": person[1],
         "MLFLOW_TRACKING_SERVER_CERT_PATH": str(tracking.cert),
         **variables,
     }
 
 
 def get_json(address: str) -> Any:
-    """GET ``address`` (a server without nginx in front); the parsed JSON."""
-    with urllib.request.urlopen(address, timeout=30) as response:
+    """GET ``address`` (a server without nginx in front) as the reader; the parsed JSON."""
+    request = urllib.request.Request(address, headers={"Authorization": basic_auth(READER)})
+    with urllib.request.urlopen(request, timeout=30) as response:
         return json.loads(response.read())
 
 
@@ -320,6 +381,74 @@ def test_staging_trains_gates_and_registers_but_a_person_promotes(
     assert {"MLmodel", weights.name} <= logged, keys
 
 
+def test_a_reader_reads_everything_and_changes_nothing(
+    project: Path, tracking: Tracking, staging: Registry
+) -> None:
+    search = "/api/2.0/mlflow/experiments/search?max_results=10"
+    (experiment,) = [
+        e for e in tracking.get(search, auth=READER)["experiments"] if e["name"] != "Default"
+    ]
+    runs = tracking.post(
+        "/api/2.0/mlflow/runs/search", {"experiment_ids": [experiment["experiment_id"]]}, READER
+    )
+    model = {"name": MODEL_NAME}
+    changes = {
+        "/api/2.0/mlflow/runs/create": {"experiment_id": experiment["experiment_id"]},
+        "/api/2.0/mlflow/registered-models/alias": {**model, "alias": "champion", "version": "1"},
+        "/api/2.0/mlflow/registered-models/delete": model,
+        "/api/2.0/mlflow/experiments/delete": {"experiment_id": experiment["experiment_id"]},
+    }
+
+    refused = {path: tracking.post(path, body, READER) for path, body in changes.items()}
+    bob_deletes = tracking.post(
+        "/api/2.0/mlflow/experiments/delete", changes["/api/2.0/mlflow/experiments/delete"], WRITER
+    )
+
+    assert runs == 200
+    assert refused == dict.fromkeys(changes, 403)
+    assert bob_deletes == 403  # writers change, only an experiment's creator deletes it
+    assert staging.versions() == ["1"] and staging.alias("champion") is None
+    assert (
+        tracking.get(
+            f"/api/2.0/mlflow/experiments/get?experiment_id={experiment['experiment_id']}"
+        )["experiment"]["lifecycle_stage"]
+        == "active"
+    )
+
+
+def test_the_admin_changes_roles_and_the_script_names_its_errors(
+    project: Path, tracking: Tracking
+) -> None:
+    promoted = users(project, tracking.url, "role", READER[0], "writer", cert=tracking.cert)
+    demoted = users(project, tracking.url, "role", READER[0], "reader", cert=tracking.cert)
+    short = users(project, tracking.url, "add", "dave", password="short", cert=tracking.cert)
+    twice = users(project, tracking.url, "add", USER, password=PASSWORD, cert=tracking.cert)
+    env = {
+        "MLFLOW_TRACKING_URI": tracking.url,
+        "MLFLOW_TRACKING_USERNAME": USER,
+        "MLFLOW_TRACKING_PASSWORD": PASSWORD,
+        "MLFLOW_TRACKING_SERVER_CERT_PATH": str(tracking.cert),
+    }
+    not_admin = subprocess.run(
+        [str(project / ".venv/bin/python"), "deploy/mlflow-server/users.py", "remove", WRITER[0]],
+        cwd=project,
+        env=project_env(env),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert (promoted.stdout.strip(), demoted.stdout.strip()) == (
+        f"{READER[0]} is now a writer",
+        f"{READER[0]} is now a reader",
+    )
+    assert short.returncode == 2 and "at least 12 characters" in short.stderr
+    assert twice.returncode == 1 and "already exists" in twice.stderr, twice.stderr
+    assert not_admin.returncode == 1 and "run it as the admin" in not_admin.stderr, not_admin.stderr
+    assert "Traceback" not in short.stderr + twice.stderr + not_admin.stderr
+
+
 # Promotion to production, a server of its own (own store, own artifact root), which
 # `make promote` copies versions into from the team's staging server above.
 
@@ -333,6 +462,7 @@ def production(
     artifacts = f"s3://{BUCKET}/prod/mlflow-artifacts"
     server, url = start_mlflow(project, folder, moto, artifacts, "--workers", "1")
     try:
+        add_people(project, url)
         prod_conf = project / "conf/env/prod.yaml"  # as a team sets it
         text = prod_conf.read_text()
         assert text.count("\npromote_from: null\n") == 1
@@ -352,7 +482,14 @@ def prod(production: str) -> Registry:
 
 def served_version(project: Path, url: str) -> str:
     """`make serve` against the registry at ``url``: the version that answered."""
-    answer = serve_and_predict(project, env={"MLFLOW_TRACKING_URI": url})
+    answer = serve_and_predict(
+        project,
+        env={
+            "MLFLOW_TRACKING_URI": url,
+            "MLFLOW_TRACKING_USERNAME": READER[0],  # serving needs to read, nothing more
+            "MLFLOW_TRACKING_PASSWORD": READER[1],
+        },
+    )
     assert answer["predictions"][0] in {"yes", "no"}
     return str(answer["model"]["version"])
 
@@ -384,7 +521,8 @@ def test_a_second_version_is_promoted_then_rolled_back(
     config.write_text(
         text.replace("  - model: random_forest\n", "  - model: logistic_regression\n")
     )
-    make(project, "retrain", env=as_user(tracking, CONF_ENV="staging"))  # every stage again
+    # The second writer retrains (every stage again) into the first writer's experiment.
+    make(project, "retrain", env=as_user(tracking, WRITER, CONF_ENV="staging"))
     assert staging.alias("challenger") == "2"
 
     make(
@@ -395,7 +533,8 @@ def test_a_second_version_is_promoted_then_rolled_back(
     assert (prod.versions(), prod.alias("champion")) == (["1", "2"], "2")
     assert served_version(project, production) == "2"
 
-    result = make(project, "rollback", env={"MLFLOW_TRACKING_URI": production, "CONF_ENV": "prod"})
+    rollback = as_user(tracking, MLFLOW_TRACKING_URI=production, CONF_ENV="prod")
+    result = make(project, "rollback", env=rollback)
 
     assert "moved from version 2 to 1" in result.stdout
     assert prod.alias("champion") == "1"
