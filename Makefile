@@ -45,10 +45,12 @@ benchmark-data: setup ## The tabular pipeline on 100k and 1M rows; own CSV to se
 
 .PHONY: benchmark-monitoring
 benchmark-monitoring: setup ## The monitor on 1M logged predictions; service req/s, log on vs off
+	bash tools/system-deps.sh
 	$(VENV)/bin/python -m tools.benchmark_monitoring
 
 .PHONY: benchmark-serving
-benchmark-serving: setup ## Our prediction service vs `mlflow models serve`, side by side
+benchmark-serving: setup ## Our prediction service vs `mlflow models serve` and MLServer, side by side
+	bash tools/system-deps.sh
 	$(VENV)/bin/python -m tools.benchmark_serving
 
 clean: ## Remove build output and the tools environment

@@ -27,9 +27,10 @@ import time
 from collections.abc import Sequence
 from pathlib import Path
 
-from tools.benchmark_serving import load, prepared_project, server
+from tools.benchmark_serving import prepared_project, server
 from tools.project import run
 from tools.servers import HOST, free_port, ready_in_a_row
+from tools.wrk import run_wrk
 
 MONITOR_TARGET_SECONDS = 10.0
 LOGGING_TARGET_RATIO = 0.9
@@ -132,7 +133,7 @@ def monitor_figures(project: Path, rows: int) -> dict[str, float]:
 
 
 def logging_rates(
-    project: Path, rounds: int, requests: int, threads: int, workers: int
+    project: Path, rounds: int, seconds: int, connections: int, workers: int
 ) -> list[tuple[float, float]]:
     """Requests per second with logging on and off, one pair per round (order alternating)."""
     body = None
@@ -151,8 +152,9 @@ def logging_rates(
                 ready_in_a_row(port, "/ready", process, timeout=300)
                 if body is None:
                     body = json.dumps(_example(port)).encode()
-                load(port, "/predict", body, requests // 5, threads)  # warm up
-                rates[rate] = load(port, "/predict", body, requests, threads).rate
+                url = f"http://{HOST}:{port}/predict"
+                run_wrk(url, body, connections, 1)  # warm up
+                rates[rate] = run_wrk(url, body, connections, seconds).rate
         pairs.append((rates["1.0"], rates["0"]))
     return pairs
 
@@ -174,8 +176,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("build/benchmark-monitoring"))
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--rounds", type=int, default=4)
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--seconds", type=int, default=6, help="per wrk run")
+    parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--workers", type=int, default=2)
     args = parser.parse_args(argv)
     project = prepared_project(args.output.resolve(), args.project)
@@ -192,8 +194,10 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"{MONITOR_TARGET_SECONDS:.0f} s   ratio {seconds / MONITOR_TARGET_SECONDS:.2f}"
         )
 
-    pairs = logging_rates(project, args.rounds, args.requests, args.threads, args.workers)
-    print(f"\nSingle-row requests/s, {args.workers} workers, {args.threads} client threads:")
+    pairs = logging_rates(project, args.rounds, args.seconds, args.connections, args.workers)
+    print(
+        f"\nSingle-row requests/s, {args.workers} workers, wrk with {args.connections} connections:"
+    )
     for number, (on, off) in enumerate(pairs, 1):
         print(f"  round {number}: logging on {on:>8.1f}   off {off:>8.1f}   ratio {on / off:.3f}")
     ratio = statistics.median(on / off for on, off in pairs)

@@ -1,17 +1,20 @@
-"""Benchmark the generated prediction service against `mlflow models serve`.
+"""Benchmark the generated prediction service against MLflow's and Seldon's servers.
 
 Bakes the default project (or reuses one given with ``--project``), runs its
-pipeline, then serves the same champion model twice on 127.0.0.1 with the same
-number of workers: our service (`make serve`, gunicorn) and MLflow's own
-scoring server (`mlflow models serve --env-manager local`), one after the other.
-The same load generator (threads, keep-alive http.client) sends single-row
-requests to each; then a 1000-row batch, sent as records and in pandas' split
-orientation, is timed against the bare model's ``predict`` on the same rows, in
-short rounds whose ratios pair figures taken seconds apart, so that load from
-elsewhere on the machine falls on both. It prints figures and ratios; it asserts
-nothing.
+pipeline, then serves the same champion model four ways on 127.0.0.1, each with
+the same number of workers: our service (`make serve`, gunicorn), MLflow's own
+scoring server (`mlflow models serve --env-manager local`), and Seldon MLServer
+with its MLflow runtime (what KServe runs for MLflow models) with and without
+adaptive batching. wrk (Debian package `wrk`) sends single-row requests over 8
+and 32 keep-alive connections, the servers taking turns in rounds; each run also
+records the CPU the server's processes spent, and how much of it the busiest
+process did (one gunicorn worker doing everything is the bimodal case). Then a
+1000-row batch, sent as records and in pandas' split orientation, is timed
+against the bare model's ``predict`` on the same rows, in short rounds whose
+ratios pair figures taken seconds apart. It prints figures and ratios; it
+asserts nothing.
 
-    python -m tools.benchmark_serving [--project PATH] [--requests 3000] [--threads 8]
+    python -m tools.benchmark_serving [--project PATH] [--rounds 8] [--seconds 6]
 """
 
 from __future__ import annotations
@@ -24,16 +27,18 @@ import shutil
 import statistics
 import subprocess
 import tempfile
-import threading
 import time
+import urllib.request
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from tools.mlserver import MODEL, mlserver_venv, v2_body, v2_predictions, write_settings
 from tools.project import bake, default_package_index_url, make, project_env, run
-from tools.servers import HOST, free_port, ready_in_a_row, stop_process_group
+from tools.servers import HOST, free_port, group_cpu_seconds, ready_in_a_row, stop_process_group
+from tools.wrk import WrkResult, run_wrk
 
 BATCH_ROWS = 1000
 WARM_UP = 3  # untimed calls before each run of timed ones, so that each is timed warm
@@ -60,35 +65,15 @@ for line in sys.stdin:
 """
 
 
-@dataclass(frozen=True)
-class LoadResult:
-    """Figures of one load run."""
-
-    requests: int
-    errors: int
-    seconds: float
-    latencies: list[float]
-
-    @property
-    def rate(self) -> float:
-        """Successful requests per second."""
-        return (self.requests - self.errors) / self.seconds
-
-    def percentile(self, fraction: float) -> float:
-        """Latency (seconds) below which ``fraction`` of the requests finished."""
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
-
-
 def request(
     port: int, method: str, path: str, body: bytes | None = None
 ) -> tuple[int, bytes, dict[str, str]]:
-    """One request on a fresh connection: status, body and headers."""
+    """One request on a fresh connection: status, body and headers (names in lower case)."""
     connection = http.client.HTTPConnection(HOST, port, timeout=60)
     try:
         connection.request(method, path, body, {"Content-Type": "application/json"})
         response = connection.getresponse()
-        return response.status, response.read(), dict(response.getheaders())
+        return response.status, response.read(), {k.lower(): v for k, v in response.getheaders()}
     finally:
         connection.close()
 
@@ -117,43 +102,6 @@ def server(
             stop_process_group(process, timeout=60)
 
 
-def load(port: int, path: str, body: bytes, total: int, threads: int) -> LoadResult:
-    """Send ``total`` POSTs from ``threads`` keep-alive clients; time each one."""
-    latencies: list[float] = []
-    errors = [0]
-    lock = threading.Lock()
-
-    def client(count: int) -> None:
-        connection = http.client.HTTPConnection(HOST, port, timeout=60)
-        mine, failed = [], 0
-        for _ in range(count):
-            started = time.perf_counter()
-            try:
-                connection.request("POST", path, body, {"Content-Type": "application/json"})
-                response = connection.getresponse()
-                response.read()
-                failed += response.status != 200
-                if response.will_close:
-                    connection.close()
-            except (OSError, http.client.HTTPException):
-                failed += 1
-                connection.close()
-            mine.append(time.perf_counter() - started)
-        connection.close()
-        with lock:
-            latencies.extend(mine)
-            errors[0] += failed
-
-    per_thread = total // threads
-    workers = [threading.Thread(target=client, args=(per_thread,)) for _ in range(threads)]
-    started = time.perf_counter()
-    for worker in workers:
-        worker.start()
-    for worker in workers:
-        worker.join()
-    return LoadResult(per_thread * threads, errors[0], time.perf_counter() - started, latencies)
-
-
 def timed_post(port: int, path: str, body: bytes) -> dict[str, float]:
     """One POST's times in seconds.
 
@@ -166,7 +114,7 @@ def timed_post(port: int, path: str, body: bytes) -> dict[str, float]:
     times = {"client": time.perf_counter() - started}
     if status != 200:
         raise RuntimeError(f"batch request failed with {status}: {raw[:500]!r}")
-    for metric in headers["Server-Timing"].split(", "):
+    for metric in headers["server-timing"].split(", "):
         step, milliseconds = metric.split(";dur=")
         times[step] = float(milliseconds) / 1000
     return times
@@ -281,12 +229,117 @@ def prepared_project(output: Path, existing: Path | None) -> Path:
     return project
 
 
-def describe(name: str, result: LoadResult) -> str:
-    """One line of the single-row table."""
+SERVERS = ("ours", "mlflow", "mlserver-batching", "mlserver")
+NAMES = {
+    "ours": "our service (gunicorn)",
+    "mlflow": "mlflow models serve",
+    "mlserver-batching": "MLServer, batching",
+    "mlserver": "MLServer, no batching",
+}
+BIMODAL_SHARE = 0.8  # one process doing this much of a server's work: one worker took it all
+
+
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a server takes single-row predictions, and its process group."""
+
+    url: str
+    body: bytes
+    pgid: int
+
+
+@dataclass(frozen=True)
+class Run:
+    """One wrk run against one server, with the CPU its processes spent meanwhile."""
+
+    wrk: WrkResult
+    cpu_seconds: float
+    busiest_share: float  # of that CPU, the share of the busiest process
+
+    @property
+    def cpu_per_request(self) -> float:
+        """CPU seconds per answered request."""
+        return self.cpu_seconds / max(self.wrk.requests, 1)
+
+
+def measured_run(endpoint: Endpoint, connections: int, seconds: int) -> Run:
+    """wrk against ``endpoint``, and the CPU its process group used meanwhile."""
+    before = group_cpu_seconds(endpoint.pgid)
+    result = run_wrk(endpoint.url, endpoint.body, connections, seconds)
+    after = group_cpu_seconds(endpoint.pgid)
+    spent = [after[pid] - before.get(pid, 0.0) for pid in after]
+    total = sum(spent)
+    return Run(result, total, max(spent) / total if total else 0.0)
+
+
+def rounds_of_load(
+    endpoints: dict[str, Endpoint], connections: Sequence[int], rounds: int, seconds: int
+) -> dict[tuple[str, int], list[Run]]:
+    """Every server at every concurrency, ``rounds`` times, the servers taking turns.
+
+    All servers run throughout (each idle while another is measured); a round
+    starts with a different server each time, so a slow spell of the machine falls
+    on all of them alike.
+    """
+    runs: dict[tuple[str, int], list[Run]] = {}
+    names = list(endpoints)
+    for number in range(rounds):
+        order = names[number % len(names) :] + names[: number % len(names)]
+        for count in connections:
+            for name in order:
+                run = measured_run(endpoints[name], count, seconds)
+                runs.setdefault((name, count), []).append(run)
+        print(f"  round {number + 1}/{rounds} done", flush=True)
+    return runs
+
+
+def describe(name: str, runs: list[Run]) -> str:
+    """One line of the single-row table: medians over the rounds, and the spread of req/s."""
+    rates = [run.wrk.rate for run in runs]
+    p50 = statistics.median(run.wrk.p50 for run in runs) * 1000
+    p99 = statistics.median(run.wrk.p99 for run in runs) * 1000
+    cpu = statistics.median(run.cpu_per_request for run in runs) * 1000
+    errors = sum(run.wrk.errors for run in runs)
+    bimodal = sum(run.busiest_share >= BIMODAL_SHARE for run in runs)
     return (
-        f"  {name:<22} {result.rate:>9.1f} req/s   p50 {result.percentile(0.5) * 1000:>7.1f} ms"
-        f"   p99 {result.percentile(0.99) * 1000:>7.1f} ms   errors {result.errors}"
+        f"  {NAMES[name]:<24} {statistics.median(rates):>7.0f} req/s ({min(rates):.0f}-"
+        f"{max(rates):.0f})  p50 {p50:>6.1f} ms  p99 {p99:>6.1f} ms  CPU {cpu:.2f} ms/req"
+        f"  busiest process >= {BIMODAL_SHARE:.0%}: {bimodal}/{len(runs)}  errors {errors}"
     )
+
+
+def ratio_lines(runs: dict[tuple[str, int], list[Run]], count: int) -> list[str]:
+    """Ours against MLServer with batching at ``count`` connections, with the targets."""
+
+    def median(name: str, figure: Callable[[Run], float]) -> float:
+        return statistics.median(figure(run) for run in runs[(name, count)])
+
+    def rate(run: Run) -> float:
+        return run.wrk.rate
+
+    def p99(run: Run) -> float:
+        return run.wrk.p99
+
+    def cpu(run: Run) -> float:
+        return run.cpu_per_request
+
+    other = "mlserver-batching"
+    return [
+        f"  ours/MLServer-batching req/s:    {median('ours', rate) / median(other, rate):.2f}"
+        "  (target >= 1.2)",
+        f"  ours/MLServer-batching p99:      {median('ours', p99) / median(other, p99):.2f}"
+        "  (target <= 0.8)",
+        f"  ours/MLServer-batching CPU/req:  {median('ours', cpu) / median(other, cpu):.2f}"
+        "  (target <= 1.0)",
+        f"  ours/mlflow req/s:               {median('ours', rate) / median('mlflow', rate):.2f}",
+    ]
+
+
+def post_json(url: str, body: bytes) -> Any:
+    """POST ``body`` to ``url``; the parsed answer."""
+    request_ = urllib.request.Request(url, body, {"Content-Type": "application/json"})
+    with urllib.request.urlopen(request_, timeout=60) as response:
+        return json.load(response)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -294,8 +347,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--project", type=Path, help="a baked project with a champion model")
     parser.add_argument("--output", type=Path, default=Path("build/benchmark-serving"))
-    parser.add_argument("--requests", type=int, default=3000)
-    parser.add_argument("--threads", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=8, help="single-row rounds")
+    parser.add_argument("--seconds", type=int, default=6, help="per wrk run")
+    parser.add_argument("--connections", type=int, nargs="+", default=[8, 32])
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--batch-rounds", type=int, default=12)
     parser.add_argument("--batch-repeats", type=int, default=5, help="per round")
@@ -304,23 +358,72 @@ def main(argv: Sequence[str] | None = None) -> int:
     args.output.mkdir(parents=True, exist_ok=True)
     project = prepared_project(args.output, args.project)
     package = project.name.replace("-", "_")
-    uri = f"models:/{project.name}@champion"
     tracking_uri = run(
         ["poetry", "run", "python", "-m", f"{package}.tracking"], project
     ).stdout.strip()
     env = {"MLFLOW_TRACKING_URI": tracking_uri, "WORKERS": str(args.workers), "HOST": HOST}
+    mlserver = mlserver_venv(args.output / "mlserver-venv", project)
 
-    ours_port = free_port()
-    ours_env = {**env, "PORT": str(ours_port)}
-    with server(["make", "--no-print-directory", "serve"], project, ours_env) as process:
-        ready_in_a_row(ours_port, "/ready", process, timeout=600)
-        example: list[dict[str, Any]] = json.loads(request(ours_port, "GET", "/model")[1])[
-            "input_example"
-        ]
-        ours = load(
-            ours_port, "/predict", json.dumps(example).encode(), args.requests, args.threads
+    with ExitStack() as stack:
+        ours_port, mlflow_port = free_port(), free_port()
+        ours = stack.enter_context(
+            server(
+                ["make", "--no-print-directory", "serve"], project, {**env, "PORT": str(ours_port)}
+            )
         )
-        print(describe("our service (gunicorn)", ours), flush=True)
+        ready_in_a_row(ours_port, "/ready", ours, timeout=600)
+        card = json.loads(request(ours_port, "GET", "/model")[1])
+        uri, example = str(card["uri"]), list(card["input_example"])  # the configured champion
+        model_path = args.output / "champion"
+        shutil.rmtree(model_path, ignore_errors=True)
+        target = str(model_path.resolve())
+        download = (
+            f"import mlflow; mlflow.artifacts.download_artifacts({uri!r}, dst_path={target!r})"
+        )
+        run(["poetry", "run", "python", "-c", download], project, env=env)
+        mlflow_command = [
+            "poetry", "run", "mlflow", "models", "serve", "--env-manager", "local", "-m", uri,
+            "-h", HOST, "-p", str(mlflow_port), "--workers", str(args.workers),
+        ]  # fmt: skip
+        theirs = stack.enter_context(server(mlflow_command, project, env))
+        mlservers = {}
+        for name, batching in (("mlserver-batching", True), ("mlserver", False)):
+            ports = (free_port(), free_port(), free_port())
+            folder = write_settings(
+                args.output / name, model_path, workers=args.workers, ports=ports, batching=batching
+            )
+            process = stack.enter_context(
+                server([str(mlserver), "start", str(folder.resolve())], project, {})
+            )
+            mlservers[name] = (process, ports[0])
+        ready_in_a_row(mlflow_port, "/ping", theirs, timeout=600)
+        for process, port in mlservers.values():
+            ready_in_a_row(port, f"/v2/models/{MODEL}/ready", process, timeout=600)
+
+        ours_body = json.dumps(example).encode()
+        mlflow_body = json.dumps({"dataframe_records": example}).encode()
+        v2 = json.dumps(v2_body(example)).encode()
+        endpoints = {
+            "ours": Endpoint(f"http://{HOST}:{ours_port}/predict", ours_body, ours.pid),
+            "mlflow": Endpoint(f"http://{HOST}:{mlflow_port}/invocations", mlflow_body, theirs.pid),
+            **{
+                name: Endpoint(f"http://{HOST}:{port}/v2/models/{MODEL}/infer", v2, process.pid)
+                for name, (process, port) in mlservers.items()
+            },
+        }
+        answers = {
+            "ours": post_json(endpoints["ours"].url, ours_body)["predictions"],
+            "mlflow": post_json(endpoints["mlflow"].url, mlflow_body)["predictions"],
+            **{name: v2_predictions(post_json(endpoints[name].url, v2)) for name in mlservers},
+        }
+        print(f"The example row's prediction from each server: {answers}", flush=True)
+        print(
+            f"Single-row load: {args.rounds} rounds of {args.seconds:g} s per server and"
+            f" concurrency ({', '.join(map(str, args.connections))} connections)",
+            flush=True,
+        )
+        runs = rounds_of_load(endpoints, args.connections, args.rounds, args.seconds)
+
         rows = example * BATCH_ROWS
         names = list(example[0])
         split = {"columns": names, "data": [[row[name] for name in names] for row in rows]}
@@ -333,25 +436,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 ours_port, bodies, bare, args.batch_rounds, args.batch_repeats
             )
 
-    mlflow_port = free_port()
-    mlflow_command = [
-        "poetry", "run", "mlflow", "models", "serve", "--env-manager", "local", "-m", uri,
-        "-h", HOST, "-p", str(mlflow_port), "--workers", str(args.workers),
-    ]  # fmt: skip
-    with server(mlflow_command, project, env) as process:
-        ready_in_a_row(mlflow_port, "/ping", process, timeout=600)
-        body = json.dumps({"dataframe_records": example}).encode()
-        theirs = load(mlflow_port, "/invocations", body, args.requests, args.threads)
-        print(describe("mlflow models serve", theirs), flush=True)
-
-    print(f"\nSingle-row requests: {args.requests} per server, {args.threads} client threads,")
+    print(f"\nSingle-row requests, wrk ({args.seconds:g} s runs, {args.rounds} rounds, medians),")
     print(f"{args.workers} workers each, model {uri}, on {os.cpu_count()} CPU(s)")
-    print(describe("our service (gunicorn)", ours))
-    print(describe("mlflow models serve", theirs))
-    rate_ratio = ours.rate / theirs.rate
-    p99_ratio = ours.percentile(0.99) / theirs.percentile(0.99)
-    print(f"  requests/s ratio ours/mlflow: {rate_ratio:.2f}  (target >= 2.0)")
-    print(f"  p99 ratio ours/mlflow:        {p99_ratio:.2f}  (target <= 0.5)")
+    for count in args.connections:
+        print(f" {count} keep-alive connections:")
+        for name in SERVERS:
+            print(describe(name, runs[(name, count)]))
+        print("\n".join(ratio_lines(runs, count)))
+    same = all(answer == answers["ours"] for answer in answers.values())
+    print(f"  the example's prediction is the same from every server: {same}")
     print(
         f"\n{BATCH_ROWS}-row batch ({args.batch_rounds} rounds of {args.batch_repeats} calls"
         " of each series; medians):"

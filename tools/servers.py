@@ -176,3 +176,22 @@ def predict_example(url: str, row: Mapping[str, Any] | None = None) -> dict[str,
     with urllib.request.urlopen(request, timeout=30) as response:
         answer: dict[str, Any] = json.load(response)
     return answer
+
+
+def group_cpu_seconds(pgid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by each live process of process group ``pgid``.
+
+    Read from ``/proc/<pid>/stat`` (Linux): the servers started here run in process
+    groups of their own, so a group is a server with all its workers.
+    """
+    ticks = os.sysconf("SC_CLK_TCK")
+    used: dict[int, float] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (command) "
+        if int(fields[2]) == pgid:  # pgrp; utime and stime are fields 14 and 15 of stat
+            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
+    return used

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # System programs the tests run besides Python packages: nginx and openssl (the team
 # MLflow server behind nginx), PostgreSQL (a query source of a team's own data),
-# Prometheus and promtool (the service's alerts), git and make. Installed with apt-get when
+# Prometheus and promtool (the service's alerts), wrk (the serving benchmark's load
+# generator), git and make. Installed with apt-get when
 # missing and running as root; otherwise the command to run is printed.
 set -euo pipefail
 
@@ -13,6 +14,7 @@ command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 \
     || missing+=(postgresql)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v wrk >/dev/null 2>&1 || missing+=(wrk)
 ((${#missing[@]})) || exit 0
 
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then
