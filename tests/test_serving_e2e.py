@@ -319,6 +319,33 @@ def test_a_killed_worker_leaves_every_answered_request_logged_once(
     assert len(killed) == len(set(killed))  # and none twice
 
 
+def listeners(port: int) -> int:
+    """How many sockets listen on 127.0.0.1:``port`` (``/proc/net/tcp``, state 0A)."""
+    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+    local = f"0100007F:{port:04X}"
+    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
+
+
+def test_each_worker_listens_and_a_second_service_on_the_port_is_refused(
+    project: Path, service: Service
+) -> None:
+    second = run(
+        ["make", "--no-print-directory", "serve"],
+        project,
+        env={"PORT": str(service.port), "HOST": HOST, "WORKERS": "1"},
+        check=False,
+        timeout=120,
+    )
+
+    # A socket per worker (SO_REUSEPORT): the kernel spreads connections over them.
+    assert listeners(service.port) == WORKERS
+    assert second.returncode != 0
+    assert (
+        f"Port {HOST}:{service.port} is in use by another program" in second.stdout + second.stderr
+    )
+    assert service.json("GET", "/health")[0] == 200
+
+
 def test_the_model_input_example_predicts(service: Service) -> None:
     status, card = service.json("GET", "/model")
     assert status == 200

@@ -6,7 +6,9 @@ environment; threads per worker and the body limits from ``conf/serve``.
 Workers are gunicorn's asyncio workers: a connection waiting for its headers or
 body costs no thread, and a request reaches the application's threads only once
 it has arrived whole (``asgi.py``), so slow or silent clients cannot stop the
-service. Prometheus metrics are shared between workers through files in
+service. Each worker listens on a socket of its own on the same port
+(``SO_REUSEPORT``) and the kernel spreads new connections over them. Prometheus
+metrics are shared between workers through files in
 ``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder unless set); a worker's
 files are marked dead when it exits, so its counts stay but its gauges go.
 """
@@ -14,6 +16,8 @@ files are marked dead when it exits, so its counts stay but its gauges go.
 from __future__ import annotations
 
 import os
+import socket
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -33,6 +37,10 @@ def _int_env(name: str, default: int) -> int:
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{_int_env('PORT', 8000)}"
 workers = _int_env("WORKERS", min(os.cpu_count() or 1, 4))
 worker_class = "asgi"  # gunicorn's asyncio worker (gunicorn 26 or later)
+# A socket per worker: on one shared socket, whichever worker woke first accepted,
+# and one worker often ended up with every keep-alive connection while the others
+# idled. The kernel's spread of connections over the workers' sockets avoids that.
+reuse_port = True
 timeout = _int_env("TIMEOUT", 60)
 graceful_timeout = 10  # on SIGTERM, finish requests in flight for at most this long
 keepalive = 5
@@ -46,8 +54,33 @@ control_socket_disable = True
 wsgi_app = "{{ cookiecutter.package_name }}.serving.app:create_asgi_app(load='background')"
 
 
+def port_taken(address: str) -> bool:
+    """Whether another program listens on ``address`` (``host:port``).
+
+    With ``reuse_port``, a second service of the same user on the same port would
+    start and silently take half of the connections; a socket without the option
+    cannot bind where any other one listens, so it tells.
+    """
+    host, _, port = address.rpartition(":")
+    family, kind, _, _, where = socket.getaddrinfo(
+        host.strip("[]"), int(port), type=socket.SOCK_STREAM
+    )[0]
+    with socket.socket(family, kind) as probe:
+        try:
+            probe.bind(where)
+        except OSError:
+            return True
+    return False
+
+
 def on_starting(server: Any) -> None:
-    """Start from empty metric files: counts of an earlier run must not leak in."""
+    """Refuse a port in use; start from empty metric files (no counts of an earlier run)."""
+    if port_taken(bind):
+        server.log.error(
+            "Port %s is in use by another program: stop it, or choose another port (PORT=...)",
+            bind,
+        )
+        sys.exit(1)
     folder = Path(os.environ[MULTIPROC_ENV])
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.db"):
