@@ -66,6 +66,9 @@ def port_taken(address: str) -> bool:
         host.strip("[]"), int(port), type=socket.SOCK_STREAM
     )[0]
     with socket.socket(family, kind) as probe:
+        # As gunicorn's own sockets: connections of a stopped service waiting out
+        # TIME_WAIT do not count, listeners do.
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             probe.bind(where)
         except OSError:

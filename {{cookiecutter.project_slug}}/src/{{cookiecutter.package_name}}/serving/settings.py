@@ -34,7 +34,7 @@ class ServeSettings:
     max_body_bytes: int = 1_048_576
     load_wait_seconds: float = 60.0
     body_timeout_seconds: float = 10.0
-    threads: int = 8
+    threads: int = 32
     merge_requests: bool = True
     log_sample_rate: float = 1.0
     log_max_bytes: int = 64 * 1024 * 1024
