@@ -83,6 +83,15 @@ class Service:
 @pytest.fixture(scope="module")
 def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = bake_for_e2e(tmp_path_factory.mktemp("serving"))
+    # The service is under test here, not the model: a logistic regression predicts
+    # a row in well under a millisecond, where the default random forest spends
+    # 20-40 ms of CPU, so the load tests spend their time in the service.
+    config = root / "conf/config.yaml"
+    text = config.read_text()
+    assert text.count("  - model: random_forest\n") == 1
+    config.write_text(
+        text.replace("  - model: random_forest\n", "  - model: logistic_regression\n")
+    )
     quick_install(root)
     make(root, "pipeline", timeout=1800)
     return root
@@ -301,9 +310,12 @@ def test_a_killed_worker_leaves_every_answered_request_logged_once(
     threads = [threading.Thread(target=client, args=(str(n),)) for n in range(4)]
     for thread in threads:
         thread.start()
-    time.sleep(1.0)
+    deadline = time.monotonic() + 120
+    while len(answered) < 100 and time.monotonic() < deadline:  # the load is under way
+        time.sleep(0.05)
     victim = gunicorn_workers(service.pid)[0]
     os.kill(victim, signal.SIGKILL)
+    answered_at_kill = len(answered)
     for thread in threads:
         thread.join(timeout=300)
 
@@ -314,7 +326,7 @@ def test_a_killed_worker_leaves_every_answered_request_logged_once(
         # Only the killed worker's file may end in a line cut mid-write.
         assert not cut or f"-{victim}-" in path.name, (path.name, cut[:200])
     killed = [r["request_id"] for r in records if r["request_id"].startswith("kill-")]
-    assert len(answered) > 300  # the load went on after the kill
+    assert answered_at_kill < 600 and len(answered) > answered_at_kill + 100  # went on after
     assert sorted(set(answered) - set(killed)) == []  # every answered request is logged
     assert len(killed) == len(set(killed))  # and none twice
 
