@@ -180,13 +180,18 @@ def start_mlflow(
 
 
 def users(
-    project: Path, url: str, *args: str, password: str = "", cert: Path | None = None
+    project: Path,
+    url: str,
+    *args: str,
+    password: str = "",
+    cert: Path | None = None,
+    person: tuple[str, str] = ADMIN,
 ) -> subprocess.CompletedProcess[str]:
-    """`deploy/mlflow-server/users.py args` as the admin of the server at ``url``."""
+    """`deploy/mlflow-server/users.py args` run by ``person`` (the admin) at ``url``."""
     env = {
         "MLFLOW_TRACKING_URI": url,
-        "MLFLOW_TRACKING_USERNAME": ADMIN[0],
-        "MLFLOW_TRACKING_PASSWORD": ADMIN[1],
+        "MLFLOW_TRACKING_USERNAME": person[0],
+        "MLFLOW_TRACKING_PASSWORD": person[1],
         **({"MLFLOW_TRACKING_SERVER_CERT_PATH": str(cert)} if cert else {}),
     }
     return subprocess.run(
@@ -423,20 +428,8 @@ def test_the_admin_changes_roles_and_the_script_names_its_errors(
     demoted = users(project, tracking.url, "role", READER[0], "reader", cert=tracking.cert)
     short = users(project, tracking.url, "add", "dave", password="short", cert=tracking.cert)
     twice = users(project, tracking.url, "add", USER, password=PASSWORD, cert=tracking.cert)
-    env = {
-        "MLFLOW_TRACKING_URI": tracking.url,
-        "MLFLOW_TRACKING_USERNAME": USER,
-        "MLFLOW_TRACKING_PASSWORD": PASSWORD,
-        "MLFLOW_TRACKING_SERVER_CERT_PATH": str(tracking.cert),
-    }
-    not_admin = subprocess.run(
-        [str(project / ".venv/bin/python"), "deploy/mlflow-server/users.py", "remove", WRITER[0]],
-        cwd=project,
-        env=project_env(env),
-        capture_output=True,
-        text=True,
-        timeout=120,
-        check=False,
+    not_admin = users(
+        project, tracking.url, "remove", WRITER[0], cert=tracking.cert, person=(USER, PASSWORD)
     )
 
     assert (promoted.stdout.strip(), demoted.stdout.strip()) == (

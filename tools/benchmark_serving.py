@@ -28,10 +28,10 @@ import statistics
 import subprocess
 import tempfile
 import time
-import urllib.request
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
+from operator import attrgetter
 from pathlib import Path
 from typing import Any
 
@@ -241,11 +241,21 @@ BIMODAL_SHARE = 0.8  # one process doing this much of a server's work: one worke
 
 @dataclass(frozen=True)
 class Endpoint:
-    """Where a server takes single-row predictions, and its process group."""
+    """Where a server takes single-row predictions, the body it takes, and its process group."""
 
-    url: str
+    port: int
+    path: str
     body: bytes
     pgid: int
+
+    @property
+    def url(self) -> str:
+        """The address wrk loads."""
+        return f"http://{HOST}:{self.port}{self.path}"
+
+    def answer(self) -> Any:
+        """The server's parsed answer to the body."""
+        return json.loads(request(self.port, "POST", self.path, self.body)[1])
 
 
 @dataclass(frozen=True)
@@ -311,18 +321,11 @@ def describe(name: str, runs: list[Run]) -> str:
 def ratio_lines(runs: dict[tuple[str, int], list[Run]], count: int) -> list[str]:
     """Ours against MLServer with batching at ``count`` connections, with the targets."""
 
-    def median(name: str, figure: Callable[[Run], float]) -> float:
-        return statistics.median(figure(run) for run in runs[(name, count)])
+    def median(name: str, figure: str) -> float:
+        values: list[float] = [attrgetter(figure)(run) for run in runs[(name, count)]]
+        return statistics.median(values)
 
-    def rate(run: Run) -> float:
-        return run.wrk.rate
-
-    def p99(run: Run) -> float:
-        return run.wrk.p99
-
-    def cpu(run: Run) -> float:
-        return run.cpu_per_request
-
+    rate, p99, cpu = "wrk.rate", "wrk.p99", "cpu_per_request"
     other = "mlserver-batching"
     return [
         f"  ours/MLServer-batching req/s:    {median('ours', rate) / median(other, rate):.2f}"
@@ -333,13 +336,6 @@ def ratio_lines(runs: dict[tuple[str, int], list[Run]], count: int) -> list[str]
         "  (target <= 1.0)",
         f"  ours/mlflow req/s:               {median('ours', rate) / median('mlflow', rate):.2f}",
     ]
-
-
-def post_json(url: str, body: bytes) -> Any:
-    """POST ``body`` to ``url``; the parsed answer."""
-    request_ = urllib.request.Request(url, body, {"Content-Type": "application/json"})
-    with urllib.request.urlopen(request_, timeout=60) as response:
-        return json.load(response)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -404,17 +400,17 @@ def main(argv: Sequence[str] | None = None) -> int:
         mlflow_body = json.dumps({"dataframe_records": example}).encode()
         v2 = json.dumps(v2_body(example)).encode()
         endpoints = {
-            "ours": Endpoint(f"http://{HOST}:{ours_port}/predict", ours_body, ours.pid),
-            "mlflow": Endpoint(f"http://{HOST}:{mlflow_port}/invocations", mlflow_body, theirs.pid),
+            "ours": Endpoint(ours_port, "/predict", ours_body, ours.pid),
+            "mlflow": Endpoint(mlflow_port, "/invocations", mlflow_body, theirs.pid),
             **{
-                name: Endpoint(f"http://{HOST}:{port}/v2/models/{MODEL}/infer", v2, process.pid)
+                name: Endpoint(port, f"/v2/models/{MODEL}/infer", v2, process.pid)
                 for name, (process, port) in mlservers.items()
             },
         }
         answers = {
-            "ours": post_json(endpoints["ours"].url, ours_body)["predictions"],
-            "mlflow": post_json(endpoints["mlflow"].url, mlflow_body)["predictions"],
-            **{name: v2_predictions(post_json(endpoints[name].url, v2)) for name in mlservers},
+            "ours": endpoints["ours"].answer()["predictions"],
+            "mlflow": endpoints["mlflow"].answer()["predictions"],
+            **{name: v2_predictions(endpoints[name].answer()) for name in mlservers},
         }
         print(f"The example row's prediction from each server: {answers}", flush=True)
         print(

@@ -78,15 +78,13 @@ def v2_body(rows: Sequence[Mapping[str, Any]]) -> dict[str, Any]:
     inputs = []
     for name in names:
         values = [row[name] for row in rows]
-        numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
-        inputs.append(
-            {
-                "name": name,
-                "shape": [len(values), 1],
-                "datatype": "FP64" if numeric else "BYTES",
-                "data": values if numeric else [str(v) for v in values],
-            }
-        )
+        if all(isinstance(v, bool) for v in values):
+            datatype, data = "BOOL", values
+        elif all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+            datatype, data = "FP64", values
+        else:  # text and dates (ISO 8601 text, as the example holds them)
+            datatype, data = "BYTES", [str(v) for v in values]
+        inputs.append({"name": name, "shape": [len(values), 1], "datatype": datatype, "data": data})
     return {"parameters": {"content_type": "pd"}, "inputs": inputs}
 
 
