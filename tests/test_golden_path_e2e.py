@@ -4,7 +4,8 @@ One baked project per module, installed with `make install` exactly as a user
 runs it (bytecode compiled up front); the tests run in file order and build on
 each other: the pipeline, a no-op rerun, batch inference, the service image's
 environment, a DVC experiment with the other model, a hyper-parameter search,
-then the project's own tests, lint, docs and commands.
+batch scoring on Spark, then the project's own tests (Spark's among them), lint,
+docs and commands.
 """
 
 from __future__ import annotations
@@ -263,6 +264,55 @@ def test_hyperparameter_search_logs_child_runs_under_one_parent(project: Path) -
         child["metrics"]["cv_f1_macro"] for child in children
     )
     assert "Best trial" in result.stdout + result.stderr
+
+
+def test_spark_scores_the_source_as_the_pandas_command_through_spark_submit(
+    project: Path,
+) -> None:
+    """The optional spark group, then the cluster's way in: spark-submit runs the launcher.
+
+    Runs before the project's own tests, which then include its Spark tests.
+    """
+    run(["poetry", "install", "--with", "spark"], project, timeout=1800)
+    source, output = project / "data/sources/churn.csv", project / "scored-spark"
+    python = run(["poetry", "env", "info", "--executable"], project).stdout.strip()
+
+    result = run(
+        [
+            *("poetry", "run", "spark-submit", "--master", "local[2]"),
+            *("--conf", f"spark.pyspark.python={python}", "deploy/spark/predict.py"),
+            *("--engine", "spark", str(source), "--output", str(output)),
+        ],
+        project,
+    )
+
+    with source.open() as raw:
+        rows = sum(1 for _ in csv.DictReader(raw))
+    scored = re.search(rf"{rows} rows scored by models:/{MODEL_NAME}/(\d+) on Spark", result.stdout)
+    assert scored, result.stdout
+    pandas_output = project / "scored-pandas.csv"
+    run(
+        [
+            *("poetry", "run", f"{SLUG}-predict", str(source)),
+            *("--version", scored.group(1), "--output", str(pandas_output)),
+        ],
+        project,
+    )
+    compared = run(
+        ["poetry", "run", "python", "-c", SAME_PREDICTIONS, str(output), str(pandas_output)],
+        project,
+    )
+    assert compared.stdout.split() == [str(rows), "True"]
+
+
+# Spark's predictions and the pandas command's, matched by customer id.
+SAME_PREDICTIONS = """
+import sys
+import pandas as pd
+spark = pd.read_parquet(sys.argv[1]).set_index("customer_id")["prediction"]
+pandas = pd.read_csv(sys.argv[2], dtype=str).set_index("customer_id")["prediction"]
+print(len(spark), spark.sort_index().equals(pandas.sort_index()))
+"""
 
 
 def test_own_tests_lint_and_poetry_check_pass(project: Path) -> None:

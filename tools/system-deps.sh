@@ -2,7 +2,7 @@
 # System programs the tests run besides Python packages: nginx and openssl (the team
 # MLflow server behind nginx), PostgreSQL (a query source of a team's own data),
 # Prometheus and promtool (the service's alerts), wrk (the serving benchmark's load
-# generator), git and make. Installed with apt-get when
+# generator), Java 17 (Spark, for batch scoring on Spark), git and make. Installed with apt-get when
 # missing and running as root; otherwise the command to run is printed.
 set -euo pipefail
 
@@ -15,6 +15,7 @@ compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/
     || missing+=(postgresql)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v wrk >/dev/null 2>&1 || missing+=(wrk)
+command -v java >/dev/null 2>&1 || missing+=(openjdk-17-jre-headless)
 ((${#missing[@]})) || exit 0
 
 if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null 2>&1; then

@@ -20,7 +20,7 @@ from {{ cookiecutter.package_name }}.inputs import (
     InputSchemaError,
     check_frame,
     check_records,
-    missing_fraction,
+    missing_cells,
 )
 
 from .champion import Champion, load_champion
@@ -63,8 +63,8 @@ def test_values_of_text_columns_are_read_as_text(champion: Champion) -> None:
 def test_missing_values_are_counted() -> None:
     frame = pd.DataFrame({"a": [1.0, np.nan], "b": [None, "x"]})
 
-    assert missing_fraction(frame) == 0.5
-    assert missing_fraction(frame.iloc[:0]) == 0.0
+    assert missing_cells(frame) == 2
+    assert missing_cells(frame.iloc[:0]) == 0
 
 
 def test_input_errors_name_every_column_and_row(champion: Champion) -> None:

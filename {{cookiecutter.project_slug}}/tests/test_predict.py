@@ -13,6 +13,7 @@ import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.inference import ModelReference
+from {{ cookiecutter.package_name }}.inputs import InputSchemaError
 from {{ cookiecutter.package_name }}.predict import main, predict_file
 
 from .champion import Champion, load_champion
@@ -107,3 +108,29 @@ def test_unknown_alias_is_explained(
 
     assert main([str(source), "--alias", "nonexistent"]) == 2
     assert "cannot load models:/" in capsys.readouterr().err
+
+
+@pytest.mark.usefixtures("registered_model")
+def test_a_file_larger_than_a_batch_scores_every_row_and_counts_rows_from_the_first(
+    registered_model: str, champion: Champion, stored: pd.DataFrame, tmp_path: Path
+) -> None:
+    folder = tmp_path / "batches"
+    folder.mkdir()
+    source, output = folder / "batch.csv", folder / "scored.csv"
+    stored.to_csv(source, index=False)
+    reference = ModelReference(registered_model)
+
+    scored = predict_file(source, output, reference, batch_rows=4)
+
+    assert scored.rows == ROWS
+    labels = [str(label) for label in expected(champion, stored)]
+    if champion.project.experiment.task == "classification":
+        assert pd.read_csv(output, dtype=str)["prediction"].tolist() == labels
+    numeric = champion.numeric_column()
+    bad = stored.astype({numeric: object})
+    bad.loc[ROWS - 1, numeric] = "fast"  # in the second batch
+    bad.to_csv(source, index=False)
+    with pytest.raises(InputSchemaError, match=rf"rows \[{ROWS - 1}\] hold \"fast\""):
+        predict_file(source, output, reference, batch_rows=4)
+    assert scored.rows == len(pd.read_csv(output))  # the last good output, untouched
+    assert sorted(p.name for p in folder.iterdir()) == ["batch.csv", "scored.csv"]

@@ -1,14 +1,18 @@
-"""Reading and writing table files: CSV, TSV and Parquet, parts of one table stacked."""
+"""Reading and writing table files: CSV, TSV and Parquet, parts of one table stacked, and
+files too large to hold read and written a batch of rows at a time."""
 
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 from {{ cookiecutter.package_name }}.data.errors import DataValidationError
 from {{ cookiecutter.package_name }}.data.tables import (
+    TableWriter,
     is_table,
+    read_batches,
     read_table,
     read_tables,
     write_table,
@@ -123,3 +127,69 @@ def test_columns_read_as_text_keep_what_was_written(tmp_path: Path) -> None:
 
     assert list(table["zip"]) == ["01234", "00042"] * 2
     assert list(table["count"]) == [1, 2] * 2
+
+
+def test_text_columns_beside_whole_numbers_with_a_gap(tmp_path: Path) -> None:
+    path = tmp_path / "visits.csv"
+    path.write_text("visits,code\n3,007\n,010\n5,\n")
+
+    table = read_table(path, ["code"])
+
+    assert table["visits"].tolist()[::2] == [3, 5]
+    assert table["visits"].isna().tolist() == [False, True, False]
+    assert table["code"].tolist()[:2] == ["007", "010"]
+    assert table["code"].isna().tolist() == [False, False, True]
+
+
+@pytest.mark.parametrize("name", ["big.csv", "big.tsv", "big.csv.gz", "big.parquet"])
+def test_a_file_streams_in_batches_in_order(tmp_path: Path, name: str) -> None:
+    path = tmp_path / name
+    table = pd.DataFrame({"code": ["007", "010", None, "x"] * 5, "n": [1.5, None, 3.0, 4.0] * 5})
+    write_table(table, path)
+
+    batches = list(read_batches(path, batch_rows=6))
+
+    assert [batch.num_rows for batch in batches] == [6, 6, 6, 2]
+    read = pd.concat([batch.to_pandas() for batch in batches], ignore_index=True)
+    assert read["code"].tolist() == table["code"].tolist()  # codes keep their zeros
+    if name.endswith(".parquet"):
+        pd.testing.assert_frame_equal(read, table, check_dtype=False)
+    else:  # a CSV file is read as written: every column text, an empty cell missing
+        assert [None if pd.isna(v) else v for v in read["n"]] == ["1.5", None, "3.0", "4.0"] * 5
+
+
+def test_streaming_a_missing_file_names_it(tmp_path: Path) -> None:
+    with pytest.raises(DataValidationError, match="no such file"):
+        list(read_batches(tmp_path / "absent.csv"))
+
+
+@pytest.mark.parametrize("name", ["out.csv", "out.csv.gz", "out.parquet"])
+def test_a_written_file_appears_whole_when_the_writer_closes(
+    frame: pd.DataFrame, tmp_path: Path, name: str
+) -> None:
+    path = tmp_path / name
+    batch = pa.RecordBatch.from_pandas(frame, preserve_index=False)
+
+    with TableWriter(path) as writer:
+        writer.write(batch)
+        writer.write(batch)
+        assert not path.exists()
+
+    pd.testing.assert_frame_equal(
+        read_table(path, ["plan", "region"]), pd.concat([frame, frame], ignore_index=True)
+    )
+    assert [p.name for p in tmp_path.iterdir()] == [name]
+
+
+def test_a_failed_write_leaves_the_old_file_and_no_partial_one(
+    frame: pd.DataFrame, tmp_path: Path
+) -> None:
+    path = tmp_path / "scored.csv"
+    path.write_text("mine\n")
+
+    with pytest.raises(RuntimeError), TableWriter(path) as writer:
+        writer.write(pa.RecordBatch.from_pandas(frame, preserve_index=False))
+        raise RuntimeError("scoring failed half way")
+
+    assert path.read_text() == "mine\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["scored.csv"]

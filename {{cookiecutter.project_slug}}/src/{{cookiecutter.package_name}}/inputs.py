@@ -28,12 +28,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from mlflow.types import Schema
 
 from .data.column_types import dates_as_text
 
 NUMERIC_TYPES = frozenset({"double", "float", "long", "integer"})
 JSON_TYPES: dict[str, type] = {"string": str, "boolean": bool}
+BOOLEAN_TEXT = {"true": 1.0, "false": 0.0}  # a file's true/false in a numeric column
 MAX_EXAMPLES = 5  # rows and values a message shows before "and N more"
 MAX_VALUE_CHARS = 24
 
@@ -142,7 +144,7 @@ def check_frame(frame: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
         if not column.numeric:
             checked[column.name] = _as_text(values)
             continue
-        numbers = pd.to_numeric(values, errors="coerce").astype("float64")
+        numbers = _as_numbers(values)
         not_numeric = frame.index[numbers.isna() & values.notna()]
         if len(not_numeric):
             shown = not_numeric[:MAX_EXAMPLES]
@@ -157,6 +159,29 @@ def check_frame(frame: pd.DataFrame, columns: Sequence[Column]) -> pd.DataFrame:
     return pd.DataFrame(checked, index=frame.index)[[column.name for column in columns]]
 
 
+def _as_numbers(column: pd.Series) -> pd.Series:
+    """A column as floats; a value that is not a number (``true``/``false`` are 1/0) is NaN.
+
+    Text, as a CSV file is read, is parsed by Arrow when every value is a number
+    (many times faster than pandas, and to the nearest float); only a column
+    holding something else goes value by value, so the check can name it.
+    """
+    if column.dtype == object or pd.api.types.is_string_dtype(column):
+        try:
+            parsed = pa.array(column, from_pandas=True).cast(pa.float64())
+            return pd.Series(parsed.to_numpy(zero_copy_only=False), index=column.index)
+        except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+            column = column.map(_boolean_as_number, na_action="ignore")
+    return pd.to_numeric(column, errors="coerce").astype("float64")
+
+
+def _boolean_as_number(value: Any) -> Any:
+    """``true`` and ``false`` (any case) as 1 and 0; any other value unchanged."""
+    if isinstance(value, str):
+        return BOOLEAN_TEXT.get(value.strip().lower(), value)
+    return value
+
+
 def _as_text(column: pd.Series) -> pd.Series:
     """A text column as the model takes it: dates in ISO 8601, missing values as None."""
     if pd.api.types.is_datetime64_any_dtype(column):
@@ -168,9 +193,9 @@ def _as_text(column: pd.Series) -> pd.Series:
     return text.astype("object").where(column.notna(), None)
 
 
-def missing_fraction(frame: pd.DataFrame) -> float:
-    """The share of missing cells: inputs the model has to impute."""
-    return float(frame.isna().to_numpy().mean()) if frame.size else 0.0
+def missing_cells(frame: pd.DataFrame) -> int:
+    """How many cells are missing: inputs the model has to impute."""
+    return int(frame.isna().to_numpy().sum())
 
 
 # The rows of a JSON body.

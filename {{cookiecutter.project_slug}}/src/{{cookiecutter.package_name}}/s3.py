@@ -29,16 +29,20 @@ CREDENTIAL_SOURCES = {
 }
 
 
+def s3_endpoint(storage: Storage) -> str | None:
+    """The S3 endpoint to talk to: ``AWS_ENDPOINT_URL_S3``, else metadata's, else AWS's own."""
+    return os.environ.get("AWS_ENDPOINT_URL_S3") or storage.endpoint_url or None
+
+
 def s3_client(storage: Storage) -> Any:
-    """A boto3 S3 client for the project's storage (``AWS_ENDPOINT_URL_S3`` wins).
+    """A boto3 S3 client for the project's storage.
 
     Credentials come the usual boto3 way: a profile, ``AWS_ACCESS_KEY_ID`` and
     ``AWS_SECRET_ACCESS_KEY``, or the machine's role.
     """
     import boto3  # imported here: only commands that use S3 pay for the import
 
-    endpoint = os.environ.get("AWS_ENDPOINT_URL_S3") or storage.endpoint_url or None
-    return boto3.client("s3", region_name=storage.region, endpoint_url=endpoint)
+    return boto3.client("s3", region_name=storage.region, endpoint_url=s3_endpoint(storage))
 
 
 def split_uri(uri: str) -> tuple[str, str]:

@@ -1,0 +1,429 @@
+"""Batch scoring on Apache Spark, for tables larger than one machine holds.
+
+A registered model scores a CSV or Parquet table (one file, or a folder of them)
+on this machine or in S3, and the rows are written as Parquet with a
+``prediction`` column, in folders by the columns asked for:
+
+    make predict-spark INPUT=s3://bucket/visits/ OUTPUT=s3://bucket/scored/ PARTITION_BY=day
+
+The model is MLflow's logged model turned into a Spark function
+(``mlflow.pyfunc.spark_udf``), so its preprocessing comes along. Before it sees
+them, the rows are held to the rules of the pandas path (``inputs.check_frame``)
+and a broken rule is told in the same words; rows are counted from the start of
+the part of the input Spark gave one task (the whole input, when it is small).
+
+Where it runs is Spark's choice: ``local[*]`` on this machine, the cluster under
+``spark-submit`` (``--master`` names one). pyspark is the optional ``spark``
+dependency group; Spark needs Java 17 or later.
+
+Spark reads ``s3a://`` only through Hadoop's S3A connector (hadoop-aws), which
+pyspark does not ship; ``s3://`` and ``s3a://`` tables are read and written here
+by Arrow's S3 client in Spark's tasks instead, with the project's region and
+endpoint (``storage`` in ``metadata.yaml``) and the usual AWS credentials (the
+environment when Spark starts, a profile or the machine's role), on a laptop and
+a cluster alike. On a cluster, a local path must be one every machine sees.
+"""
+
+from __future__ import annotations
+
+import functools
+import itertools
+import os
+import re
+import shutil
+import sys
+import time
+import uuid
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import mlflow
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pa_csv
+import pyarrow.dataset as pa_ds
+import pyarrow.fs as pa_fs
+import pyarrow.parquet as pq
+from mlflow import MlflowClient
+from mlflow.types import Schema
+
+from .data.dataset import PREDICTION
+from .data.errors import DataValidationError
+from .data.tables import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_separator, is_table
+from .inference import ModelReference
+from .inputs import Column, InputSchemaError, check_frame, signature_columns
+from .metadata import Storage
+from .s3 import s3_endpoint
+
+if TYPE_CHECKING:  # pyspark is optional: imported where it runs, so the module loads without it
+    from pyspark.errors import PySparkException
+    from pyspark.sql import DataFrame, SparkSession
+
+S3_SCHEMES = ("s3://", "s3a://")
+SCHEMA_ERROR = re.compile(r"InputSchemaError: (.*?)(?:\n\S|\Z)", re.DOTALL)
+PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")  # a traceback's last line
+
+
+@dataclass(frozen=True)
+class ScoredTable:
+    """What a Spark run wrote: where, how many rows, how long it took, and which model."""
+
+    uri: str
+    rows: int
+    seconds: float
+    model_uri: str
+
+
+def spark_session(master: str | None = None) -> SparkSession:
+    """The running Spark session, or a new one (``local[*]`` unless ``master`` says)."""
+    from pyspark.sql import SparkSession
+
+    builder = SparkSession.builder.appName("{{ cookiecutter.project_slug }}-predict")
+    if master:
+        builder = builder.master(master)
+    if "PYSPARK_GATEWAY_PORT" not in os.environ:  # started here, not by spark-submit:
+        # tasks run this Python, which has the project, unless PYSPARK_PYTHON names another
+        # (pyspark reads the variable when the session starts).
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    # Dates read from a file are shown to the model as written, in no time zone.
+    spark = builder.config("spark.sql.session.timeZone", "UTC").getOrCreate()
+    # A failed task is told once, by the command's error, not by each of Spark's loggers.
+    spark.sparkContext.setLogLevel("FATAL")
+    return spark
+
+
+def score_table(
+    spark: SparkSession,
+    source: str,
+    output: str,
+    reference: ModelReference,
+    storage: Storage,
+    partition_by: Sequence[str] = (),
+) -> ScoredTable:
+    """Score every row of ``source`` with ``reference`` and write them to ``output``.
+
+    Raises:
+        InputSchemaError: A row breaks the model's input rules.
+        DataValidationError: ``source`` cannot be read, or ``output`` is taken.
+    """
+    from pyspark.errors import PySparkException
+
+    started = time.perf_counter()
+    version = reference.version or (
+        MlflowClient().get_model_version_by_alias(reference.name, reference.alias).version
+    )
+    model_uri = f"models:/{reference.name}/{version}"  # the alias may move while Spark runs
+    signature = mlflow.models.get_model_info(model_uri).signature
+    if signature is None:
+        raise InputSchemaError(["the model was logged without a signature"])
+    columns = signature_columns(signature.inputs)
+    try:
+        table = read_table(spark, source, storage)
+        unknown = [name for name in partition_by if name not in [*table.columns, PREDICTION]]
+        if unknown:
+            raise DataValidationError(
+                f"--partition-by: {source} has no column {', '.join(map(repr, unknown))}"
+            )
+        scored = score(spark, checked(table, columns), model_uri, columns, signature.outputs)
+        rows = write_table(spark, scored, output, storage, partition_by)
+    except PySparkException as error:
+        raise explain(error, source) from error
+    except (OSError, pa.ArrowException) as error:  # Arrow reading or writing files, or S3
+        raise DataValidationError(f"cannot score {source} into {output}: {error}") from error
+    return ScoredTable(output, rows, time.perf_counter() - started, model_uri)
+
+
+def checked(table: DataFrame, columns: Sequence[Column]) -> DataFrame:
+    """``table`` and, beside its columns, the model's inputs checked and as the model takes them.
+
+    The inputs are hidden columns (``model_input``) the scoring drops; the table's
+    own columns are written as read. A missing column is told by the check, with
+    every other problem of its rows.
+    """
+    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
+
+    inputs = [
+        StructField(model_input(c.name), DoubleType() if c.numeric else StringType())
+        for c in columns
+    ]
+    schema = StructType([*table.schema.fields, *inputs])
+    return table.mapInPandas(functools.partial(_check_batches, columns), schema)
+
+
+def model_input(name: str) -> str:
+    """The hidden column that holds the checked input ``name``."""
+    return f"__model_input__{name}"
+
+
+def _check_batches(
+    columns: Sequence[Column], frames: Iterator[pd.DataFrame]
+) -> Iterator[pd.DataFrame]:
+    """In a Spark task: check each batch, with rows counted from the task's first."""
+    rows = 0
+    for frame in frames:
+        frame.index = pd.RangeIndex(rows, rows + len(frame))
+        inputs = check_frame(frame, columns)
+        rows += len(frame)
+        yield frame.assign(**{model_input(name): inputs[name] for name in inputs.columns})
+
+
+def score(
+    spark: SparkSession,
+    table: DataFrame,
+    model_uri: str,
+    columns: Sequence[Column],
+    outputs: Schema | None,
+) -> DataFrame:
+    """``table`` with a ``prediction`` column from the model at ``model_uri``.
+
+    The model reads the hidden checked inputs of ``checked``, which are then dropped.
+    """
+    from pyspark.sql.functions import struct
+
+    # env_manager="local": the tasks' Python is this project's, with the model's packages.
+    predict = mlflow.pyfunc.spark_udf(
+        spark, model_uri, result_type=prediction_type(outputs), env_manager="local"
+    )
+    hidden = [model_input(column.name) for column in columns]
+    inputs = struct(*[table[h].alias(c.name) for h, c in zip(hidden, columns, strict=True)])
+    return table.withColumn(PREDICTION, predict(inputs)).drop(*hidden)
+
+
+def prediction_type(outputs: Schema | None) -> str | None:
+    """The Spark type of a prediction, from the signature's output.
+
+    A classifier's labels are an array of objects (text) MLflow leaves to the
+    caller; for a named output column MLflow finds the type itself (None).
+    """
+    if outputs is None or not outputs.is_tensor_spec():
+        return None
+    kind = outputs.numpy_types()[0].kind
+    return {"f": "double", "i": "long", "u": "long", "b": "boolean"}.get(kind, "string")
+
+
+def explain(error: PySparkException, source: str) -> ValueError:
+    """The error to show for a failed Spark job: ours when a task raised one.
+
+    Otherwise Spark's first line, and the Python error a task ended with, if any.
+    """
+    text = str(error)
+    found = SCHEMA_ERROR.search(text)
+    if found:
+        lines = found.group(1).strip().splitlines()[1:]  # after "Input does not match..."
+        return InputSchemaError([line.strip().removeprefix("- ") for line in lines])
+    lines = [line for line in text.splitlines() if line.strip()]
+    python = [line for line in lines if PYTHON_ERROR.match(line)]
+    cause = f" ({python[-1].strip()})" if python else ""
+    return DataValidationError(f"{source}: Spark could not score it: {lines[0]}{cause}")
+
+
+# Reading and writing tables.
+
+
+def is_s3(uri: str) -> bool:
+    """Whether ``uri`` is in S3 (read and written with Arrow's S3 client)."""
+    return uri.startswith(S3_SCHEMES)
+
+
+def s3_filesystem(storage: Storage) -> pa_fs.S3FileSystem:
+    """Arrow's S3 client with the project's region and endpoint."""
+    return pa_fs.S3FileSystem(region=storage.region, endpoint_override=s3_endpoint(storage))
+
+
+def read_table(spark: SparkSession, source: str, storage: Storage) -> DataFrame:
+    """Read a CSV or Parquet table: a file, or a folder of files of one format.
+
+    A CSV file's columns are read as text, as written, as the pandas path reads
+    them; Parquet columns keep their types. Parquet files, and every table in S3,
+    are read by Arrow in Spark's tasks, a row group (CSV: a file) per task: Arrow
+    reads any Parquet file pandas writes, where Spark's own reader refuses times
+    in nanoseconds (pandas' default), and reaches S3 without Hadoop's connector.
+    Local CSV files are read by Spark's own reader, which splits a large file.
+
+    Raises:
+        DataValidationError: There is no such table, or its files mix formats.
+    """
+    if is_s3(source):
+        fs, base = s3_filesystem(storage), source.split("://", 1)[1].rstrip("/")
+    elif "://" in source and not source.startswith("file://"):
+        raise DataValidationError(
+            f"{source}: a table is read from a local path or an s3:// (s3a://) URI"
+        )
+    else:
+        fs, base = pa_fs.LocalFileSystem(), str(Path(source.removeprefix("file://")).absolute())
+    files = _table_files(source, fs, base)
+    if is_s3(source) or _table_format(source, files) in PARQUET_SUFFIXES:
+        return _read_with_arrow(spark, fs, files)
+    return spark.read.csv(
+        files, header=True, sep=csv_separator(files[0]), mode="FAILFAST", inferSchema=False
+    )
+
+
+def _table_files(source: str, fs: pa_fs.FileSystem, base: str) -> list[str]:
+    """The files of a table: ``base`` itself, or the table files below the folder ``base``."""
+    info = fs.get_file_info(base)
+    if info.type == pa_fs.FileType.File:
+        return [base]
+    if info.type != pa_fs.FileType.Directory:
+        raise DataValidationError(f"{source}: no such file or folder")
+    found = fs.get_file_info(pa_fs.FileSelector(base, recursive=True))
+    return sorted(f.path for f in found if f.is_file and _is_data(f.base_name))
+
+
+def _is_data(name: str) -> bool:
+    """Whether a file in a table's folder holds rows (not ``_SUCCESS`` or a hidden file)."""
+    return is_table(Path(name)) and not name.startswith(("_", "."))
+
+
+def _table_format(source: str, names: Sequence[str]) -> str:
+    """``.parquet`` or ``.csv``: the one format of a table's files."""
+    formats = {".parquet" if name.lower().endswith(PARQUET_SUFFIXES) else ".csv" for name in names}
+    if not formats:
+        raise DataValidationError(
+            f"{source}: holds no table file ({', '.join([*CSV_SUFFIXES, *PARQUET_SUFFIXES])})"
+        )
+    if len(formats) > 1:
+        raise DataValidationError(f"{source}: holds both CSV and Parquet files; score one kind")
+    return formats.pop()
+
+
+def _read_with_arrow(spark: SparkSession, fs: pa_fs.FileSystem, files: list[str]) -> DataFrame:
+    """Read table files in Spark tasks, one Parquet row group or CSV file per task."""
+    from pyspark.sql.pandas.types import from_arrow_schema
+
+    if files[0].lower().endswith(PARQUET_SUFFIXES):
+        stored = pq.read_schema(fs.open_input_file(files[0]))
+        schema = pa.schema([spark_field(field) for field in stored])
+        pieces = [
+            (file, group)
+            for file in files
+            for group in range(pq.ParquetFile(fs.open_input_file(file)).num_row_groups)
+        ]
+    else:
+        with pa_csv.open_csv(
+            fs.open_input_stream(files[0]),
+            parse_options=pa_csv.ParseOptions(delimiter=csv_separator(files[0])),
+        ) as reader:
+            schema = pa.schema([(name, pa.string()) for name in reader.schema.names])
+        pieces = [(file, -1) for file in files]
+    tasks = spark.createDataFrame(pieces, "path string, row_group int").repartition(len(pieces))
+    read = functools.partial(_read_pieces, fs, schema)
+    return tasks.mapInArrow(read, from_arrow_schema(schema, prefer_timestamp_ntz=True))
+
+
+def spark_field(field: pa.Field) -> pa.Field:
+    """``field`` as Spark takes it from Arrow: times in microseconds, plain text and categories."""
+    kind = field.type
+    if pa.types.is_dictionary(kind):  # a category column: Spark has no such type
+        kind = kind.value_type
+    if pa.types.is_timestamp(kind):
+        kind = pa.timestamp("us", tz=kind.tz)
+    elif pa.types.is_large_string(kind):
+        kind = pa.string()
+    elif pa.types.is_large_binary(kind):
+        kind = pa.binary()
+    return field.with_type(kind)
+
+
+def _read_pieces(
+    fs: pa_fs.FileSystem, schema: pa.Schema, tasks: Iterator[pa.RecordBatch]
+) -> Iterator[pa.RecordBatch]:
+    """In a Spark task: read the row groups (or CSV files) it was given."""
+    for task in tasks:
+        paths, groups = task["path"].to_pylist(), task["row_group"].to_pylist()
+        for path, group in zip(paths, groups, strict=True):
+            if group >= 0:
+                table = pq.ParquetFile(fs.open_input_file(path)).read_row_group(group)
+                yield from table.select(schema.names).cast(schema).to_batches()
+                continue
+            options = pa_csv.ConvertOptions(
+                column_types=dict.fromkeys(schema.names, pa.string()), strings_can_be_null=True
+            )
+            parse = pa_csv.ParseOptions(delimiter=csv_separator(path))
+            with pa_csv.open_csv(
+                fs.open_input_stream(path), parse_options=parse, convert_options=options
+            ) as reader:
+                yield from reader
+
+
+def write_table(
+    spark: SparkSession,
+    table: DataFrame,
+    output: str,
+    storage: Storage,
+    partition_by: Sequence[str],
+) -> int:
+    """Write ``table`` as Parquet to the folder ``output``; return the rows written.
+
+    Raises:
+        DataValidationError: ``output`` already exists (nothing is overwritten).
+    """
+    if is_s3(output):
+        return _write_s3(table, output, s3_filesystem(storage), partition_by)
+    local = None if "://" in output else Path(output)
+    if local is not None and local.exists():
+        raise DataValidationError(f"{output}: already exists; choose another --output")
+    try:
+        table.write.mode("errorifexists").partitionBy(*partition_by).parquet(output)
+    except BaseException:
+        if local is not None:  # the folder is this run's: a failed run leaves nothing
+            shutil.rmtree(local, ignore_errors=True)
+        raise
+    return spark.read.parquet(output).count()  # from the files' footers
+
+
+def _write_s3(
+    table: DataFrame, output: str, fs: pa_fs.S3FileSystem, partition_by: Sequence[str]
+) -> int:
+    """Write Parquet to S3 from Spark's tasks; a failed run removes what it wrote."""
+    base = output.split("://", 1)[1].rstrip("/")
+    if fs.get_file_info(pa_fs.FileSelector(base, allow_not_found=True)):
+        raise DataValidationError(f"{output}: already holds files; choose another --output")
+    write = functools.partial(_write_s3_part, fs, base, list(partition_by), uuid.uuid4().hex[:8])
+    try:
+        written = table.mapInArrow(write, "rows long").groupBy().sum("rows").first()
+    except BaseException:
+        fs.delete_dir_contents(base, missing_dir_ok=True)
+        raise
+    with fs.open_output_stream(f"{base}/_SUCCESS"):
+        pass
+    return int(written[0] or 0) if written else 0
+
+
+def _write_s3_part(
+    fs: pa_fs.S3FileSystem,
+    base: str,
+    partition_by: list[str],
+    job: str,
+    batches: Iterator[pa.RecordBatch],
+) -> Iterator[pa.RecordBatch]:
+    """In a Spark task: write its rows under ``base``, in folders ``column=value``."""
+    from pyspark import TaskContext
+
+    first = next(batches, None)
+    if first is None:
+        yield pa.record_batch({"rows": pa.array([0], pa.int64())})
+        return
+    rows = 0
+
+    def counted() -> Iterator[pa.RecordBatch]:
+        nonlocal rows
+        for batch in itertools.chain([first], batches):
+            rows += batch.num_rows
+            yield batch
+
+    context = TaskContext.get()
+    task = context.partitionId() if context is not None else 0
+    pa_ds.write_dataset(
+        pa.RecordBatchReader.from_batches(first.schema, counted()),
+        base,
+        format="parquet",
+        filesystem=fs,
+        partitioning=partition_by or None,
+        partitioning_flavor="hive" if partition_by else None,
+        basename_template=f"part-{job}-{task:05d}-" + "{i}.parquet",  # Arrow numbers {i}
+        existing_data_behavior="overwrite_or_ignore",
+    )
+    yield pa.record_batch({"rows": pa.array([rows], pa.int64())})
