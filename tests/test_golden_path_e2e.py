@@ -13,6 +13,7 @@ from __future__ import annotations
 import csv
 import json
 import re
+import subprocess
 import tomllib
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,7 +24,7 @@ import yaml
 
 from tests.checks import GIT_IDENTITY, assert_own_checks_pass, bake_for_e2e
 from tools.image import assemble
-from tools.project import make, run
+from tools.project import make, project_env, run
 from tools.servers import HOST, free_port, predict_example, start
 
 pytestmark = pytest.mark.e2e
@@ -196,7 +197,7 @@ def test_the_image_serves_without_training_packages(project: Path, tmp_path: Pat
     }
     groups = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]["group"]
     left_out = {canonical(name) for group in groups.values() for name in group["dependencies"]}
-    assert {"mlflow", "hydra-optuna-sweeper", "matplotlib", "dvc"} <= left_out  # train, dev
+    assert {"mlflow", "optuna", "matplotlib", "dvc"} <= left_out  # train, dev
     assert not left_out & installed  # no package of the train, dev or docs groups
     assert {"mlflow-skinny", "gunicorn", "scikit-learn", SLUG} <= installed
 
@@ -239,31 +240,50 @@ def test_dvc_experiment_with_the_other_model(project: Path) -> None:
     assert by_version == {"random_forest", "logistic_regression"}
 
 
-def test_hyperparameter_search_logs_child_runs_under_one_parent(project: Path) -> None:
+def test_two_sweep_workers_share_one_study_and_one_parent_run(project: Path) -> None:
+    """Two worker processes started together on one journal file, as two machines would."""
     before = {run["id"] for run in mlflow_summary(project)["runs"]}
+    journal = project / "multirun" / "shared.journal"
+    worker = [
+        *("poetry", "run", "python", "-m", f"{PACKAGE}.sweeps", "hparams_search=optuna"),
+        *("hparams_search.n_trials=4", f"hparams_search.storage={journal}"),
+    ]
 
-    result = run(
-        [
-            "poetry",
-            "run",
-            "python",
-            "-m",
-            f"{PACKAGE}.stages.train",
-            "-m",
-            "hparams_search=optuna",
-            "hydra.sweeper.n_trials=3",
-        ],
-        project,
+    workers = [
+        subprocess.Popen(
+            [*worker, f"hparams_search.worker={number}"],
+            cwd=project,
+            env=project_env(),
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
+            text=True,
+        )
+        for number in range(2)
+    ]
+    printed = [process.communicate(timeout=900)[0] for process in workers]
+
+    assert [process.returncode for process in workers] == [0, 0], printed
+    trials = json.loads(
+        run(["poetry", "run", "python", "-c", STUDY_TRIALS, str(journal)], project).stdout
     )
-
     new = [run for run in mlflow_summary(project)["runs"] if run["id"] not in before]
     (parent,) = [run for run in new if run["parent"] is None]
     children = [run for run in new if run["parent"] == parent["id"]]
-    assert len(children) == 3
+    assert len(trials) >= 4  # workers starting together may run one more each
+    assert sorted(trials) == list(range(len(trials)))  # no trial number given twice
+    assert sorted(int(child["tags"]["optuna_trial"]) for child in children) == sorted(trials)
     assert parent["metrics"]["best_cv_f1_macro"] == max(
         child["metrics"]["cv_f1_macro"] for child in children
     )
-    assert "Best trial" in result.stdout + result.stderr
+
+
+# The trial numbers of the (only) study in an Optuna journal file, as JSON.
+STUDY_TRIALS = """
+import json, sys, optuna
+from optuna.storages.journal import JournalFileBackend
+storage = optuna.storages.JournalStorage(JournalFileBackend(sys.argv[1]))
+print(json.dumps([t.number for t in optuna.load_study(study_name=None, storage=storage).trials]))
+"""
 
 
 def test_spark_scores_the_source_as_the_pandas_command_through_spark_submit(

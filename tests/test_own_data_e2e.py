@@ -211,7 +211,9 @@ def test_a_prefix_on_s3(project: OwnDataProject, moto: MotoServer) -> None:
     assert project.metrics()["f1_macro"] > 0.8
 
 
-def test_a_query_on_postgresql(project: OwnDataProject, tmp_path: Path) -> None:
+def test_a_query_on_postgresql_and_a_sweep_sharing_it(
+    project: OwnDataProject, tmp_path: Path
+) -> None:
     server: PostgresServer = start_postgres(tmp_path)
     try:
         server.psql(
@@ -233,12 +235,41 @@ def test_a_query_on_postgresql(project: OwnDataProject, tmp_path: Path) -> None:
         )
 
         project.make("pipeline", env={"DB_USER": server.user})
+        # A sweep's two workers (processes) sharing one study in the same PostgreSQL.
+        sweep = {"TRIALS": "4", "WORKERS": "2", "STUDY": "patients-pg", "STORAGE": server.url()}
+        project.make("sweep", env=sweep)
+        numbers = server.psql("SELECT string_agg(number::text, ' ' ORDER BY number) FROM trials")
+        trials = numbers.splitlines()[2].split()  # below psql's header and its rule
     finally:
         server.stop()
 
     assert "$DB_USER" in (project.root / "params.yaml").read_text()  # no secret written down
     assert json.loads((project.root / "data/raw/patients/source.json").read_text())["rows"] == 442
     assert set(project.metrics()) == {"rmse", "mae", "r2"}
+    assert len(trials) >= 4 and trials == [str(n) for n in range(len(trials))]
+    sweep = json.loads(run(["poetry", "run", "python", "-c", SWEEP_RUNS], project.root).stdout)
+    assert sweep["trials"] == sorted(int(n) for n in trials)  # one child run per trial
+    assert sweep["best_cv_rmse"] == min(sweep["children_cv_rmse"])  # lower is better
+
+
+# The sweep's parent run and its children in the project's MLflow store, as JSON.
+SWEEP_RUNS = """
+import json, mlflow
+from mlflow import MlflowClient
+from my_ml_project.metadata import load_metadata
+from my_ml_project.tracking import resolve_tracking_uri
+client = MlflowClient(resolve_tracking_uri(load_metadata()))
+experiments = [e.experiment_id for e in client.search_experiments()]
+(parent,) = client.search_runs(experiments, "tags.optuna_study = 'patients-pg'")
+children = client.search_runs(
+    experiments, f"tags.mlflow.parentRunId = '{parent.info.run_id}'"
+)
+print(json.dumps({
+    "trials": sorted(int(run.data.tags["optuna_trial"]) for run in children),
+    "best_cv_rmse": parent.data.metrics["best_cv_rmse"],
+    "children_cv_rmse": [run.data.metrics["cv_rmse"] for run in children],
+}))
+"""
 
 
 @pytest.mark.parametrize(

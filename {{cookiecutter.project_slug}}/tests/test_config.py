@@ -24,9 +24,8 @@ OPTIONS = [
     if group.is_dir()
     for option in sorted(group.glob("*.yaml"))
 ]
-# Groups that configure Hydra itself (sweeper, launcher), and the plugin each option selects.
+# Groups that configure Hydra itself (launcher), and the plugin each option selects.
 HYDRA_PLUGIN_OF = {
-    ("hparams_search", "optuna"): ("sweeper", "OptunaSweeper"),
     ("launcher", "joblib"): ("launcher", "JoblibLauncher"),
     ("launcher", "slurm"): ("launcher", "SlurmLauncher"),
 }

@@ -6,11 +6,12 @@ command can stop with that message instead of a parser's traceback.
 
 from __future__ import annotations
 
+import gzip
 import os
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any
+from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
@@ -165,8 +166,8 @@ class TableWriter:
 
     Batches go to a hidden file beside ``path``, which replaces ``path`` when the
     writer closes without error and is removed otherwise: a failed run leaves
-    neither a half-written file nor a changed one. Every batch is written with the
-    first batch's column types.
+    neither a half-written file nor a changed one. Parquet batches are written
+    with the first batch's column types; CSV as pandas writes it (``write_table``).
     """
 
     def __init__(self, path: Path) -> None:
@@ -177,27 +178,24 @@ class TableWriter:
             )
         self.path = path
         self.partial = path.with_name(f".{path.name}.partial")
-        self._schema: pa.Schema | None = None
-        self._writer: pq.ParquetWriter | pa_csv.CSVWriter | None = None
-        self._sink: pa.NativeFile | None = None  # a compressed file's stream
+        self._parquet: pq.ParquetWriter | None = None
+        self._schema = pa.schema([])  # the Parquet file's columns: the first batch's
+        self._csv: IO[str] | None = None
 
     def write(self, batch: pa.RecordBatch) -> None:
         """Append ``batch``; its columns must be the first batch's."""
-        if self._writer is None:
-            self._schema = batch.schema
-            if self.path.name.lower().endswith(PARQUET_SUFFIXES):
-                self._writer = pq.ParquetWriter(self.partial, batch.schema)
-            else:
-                options = pa_csv.WriteOptions(delimiter=csv_separator(self.path))
-                if self.path.name.lower().endswith(".gz"):
-                    self._sink = pa.CompressedOutputStream(str(self.partial), "gzip")
-                self._writer = pa_csv.CSVWriter(
-                    self._sink or str(self.partial), batch.schema, write_options=options
-                )
-        else:
-            assert self._schema is not None
-            batch = batch.cast(self._schema)
-        self._writer.write_batch(batch)
+        if self.path.name.lower().endswith(PARQUET_SUFFIXES):
+            if self._parquet is None:
+                self._schema = batch.schema
+                self._parquet = pq.ParquetWriter(self.partial, batch.schema)
+            self._parquet.write_batch(batch.cast(self._schema))
+            return
+        header = self._csv is None
+        if self._csv is None:
+            opener = gzip.open if self.path.name.lower().endswith(".gz") else open
+            self._csv = opener(self.partial, "wt", encoding="utf-8", newline="")
+        frame = batch.to_pandas()
+        frame.to_csv(self._csv, header=header, index=False, sep=csv_separator(self.path))
 
     def __enter__(self) -> TableWriter:
         """Use the writer in a ``with`` block, which completes or discards the file."""
@@ -210,11 +208,12 @@ class TableWriter:
         traceback: TracebackType | None,
     ) -> None:
         """Move the complete file into place, or remove what was written."""
-        if self._writer is not None:
-            self._writer.close()
-        if self._sink is not None:
-            self._sink.close()
-        if kind is None and self._writer is not None:
+        written = self._parquet is not None or self._csv is not None
+        if self._parquet is not None:
+            self._parquet.close()
+        if self._csv is not None:
+            self._csv.close()
+        if kind is None and written:
             os.replace(self.partial, self.path)
         else:
             self.partial.unlink(missing_ok=True)

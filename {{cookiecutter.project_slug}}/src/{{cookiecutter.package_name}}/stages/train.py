@@ -4,8 +4,8 @@ Run alone it fits on the experiment's training set, logs the run (flattened
 config, cross-validated scores, the model with its signature and an input
 example, git commit, the dataset's DVC hash and a sample of the training inputs
 as the monitor's reference) and saves the model to
-``models/<dataset>/``. As a sweep (``-m hparams_search=optuna``) every trial
-is a child run of one parent run and returns its cross-validated score.
+``models/<dataset>/``. As a trial of a sweep (``sweeps``) it is a child run of
+the sweep's parent run and only returns its cross-validated score.
 """
 
 from __future__ import annotations
@@ -17,8 +17,6 @@ from pathlib import Path
 
 import mlflow
 import pandas as pd
-from hydra.core.hydra_config import HydraConfig
-from hydra.types import RunMode
 from mlflow.models import ModelSignature, infer_signature
 from mlflow.types import ColSpec, Schema
 from omegaconf import DictConfig, OmegaConf
@@ -33,7 +31,6 @@ from ..metadata import Metadata, load_metadata
 from ..modeling import build_model, champion_metric, cross_validated_scores, split_dataset
 from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_inputs
 from ..provenance import dvc_output_hash, git_commit
-from ..sweeps import sweep_parent_run_id
 from ..tracking import RUN_DESCRIPTION_TAG, configure_tracking, flatten, table_dataset
 from ..trained_model import TrainedModel
 
@@ -76,15 +73,12 @@ def input_schema(experiment: ExperimentData) -> Schema:
     )
 
 
-def _sweeping() -> bool:
-    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
-
-
-def train(config: DictConfig) -> float:
+def train(config: DictConfig, sweep_parent_run_id: str | None = None) -> float:
     """Fit the model, log the run and return the cross-validated ``tracking.metric``.
 
     Sweeps maximise the returned value, so a metric where lower is better (RMSE)
-    comes back negated.
+    comes back negated. With ``sweep_parent_run_id`` the run is a trial: a child
+    of that run, scored by cross-validation and not fitted or saved.
     """
     metadata = load_metadata()
     tracking = configure_tracking(config, metadata)
@@ -101,7 +95,7 @@ def train(config: DictConfig) -> float:
 
     data_version = dvc_output_hash(metadata.root, folder)
     run_name = f"{config.model.name} on {experiment.name}"
-    with mlflow.start_run(run_name=run_name, parent_run_id=sweep_parent_run_id()) as run:
+    with mlflow.start_run(run_name=run_name, parent_run_id=sweep_parent_run_id) as run:
         params = flatten(OmegaConf.to_container(config, resolve=True))  # type: ignore[arg-type]
         # Settings left empty take a value elsewhere: log the value used, not None.
         params.update(
@@ -136,7 +130,7 @@ def train(config: DictConfig) -> float:
             context="training",
         )
         log.info("Cross-validated %s of %s: %.4f", metric, config.model.name, score)
-        if _sweeping():
+        if sweep_parent_run_id:
             return score if greater_is_better else -score
 
         model.fit(data.features, data.labels)
