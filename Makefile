@@ -48,6 +48,11 @@ benchmark-monitoring: setup ## The monitor on 1M logged predictions; service req
 	bash tools/system-deps.sh
 	$(VENV)/bin/python -m tools.benchmark_monitoring
 
+.PHONY: benchmark-batch
+benchmark-batch: setup ## Batch scoring of 1M and 10M rows: pandas command vs Spark local[2], time and peak memory
+	bash tools/system-deps.sh
+	$(VENV)/bin/python -m tools.benchmark_batch
+
 .PHONY: benchmark-serving
 benchmark-serving: setup ## Our prediction service vs `mlflow models serve` and MLServer, side by side
 	bash tools/system-deps.sh

@@ -277,6 +277,37 @@ def test_two_sweep_workers_share_one_study_and_one_parent_run(project: Path) -> 
     )
 
 
+def test_sweep_workers_go_to_slurm_as_one_job_array(project: Path, tmp_path: Path) -> None:
+    """launcher=slurm renders the submission script; this machine's stand-in for sbatch
+    keeps it and refuses the job, as no cluster is here."""
+    bin_dir, script = tmp_path / "bin", tmp_path / "submitted.sh"
+    bin_dir.mkdir()
+    (bin_dir / "srun").write_text("#!/bin/sh\nexit 1\n")  # submitit looks for it
+    (bin_dir / "sbatch").write_text(
+        f'#!/bin/sh\ncp "$1" {script}\necho "sbatch: no controller" >&2\nexit 1\n'
+    )
+    for tool in bin_dir.iterdir():
+        tool.chmod(0o755)
+
+    result = run(
+        [
+            *("poetry", "run", "python", "-m", f"{PACKAGE}.sweeps", "-m", "hparams_search=optuna"),
+            *("launcher=slurm", "hparams_search.worker=range(3)", f"hydra.sweep.dir={tmp_path}"),
+        ],
+        project,
+        env={"PATH": f"{bin_dir}:{project_env()['PATH']}"},
+        check=False,
+    )
+
+    assert result.returncode != 0 and "sbatch: no controller" in result.stderr
+    lines = script.read_text().splitlines()
+    assert {"#SBATCH --array=0-2%3", "#SBATCH --cpus-per-task=4", "#SBATCH --mem=16GB"} <= set(
+        lines
+    )
+    assert "#SBATCH --time=60" in lines  # conf/launcher/slurm.yaml's timeout_min
+    assert any(line.startswith("srun ") and "submitit.core._submit" in line for line in lines)
+
+
 # The trial numbers of the (only) study in an Optuna journal file, as JSON.
 STUDY_TRIALS = """
 import json, sys, optuna

@@ -1,4 +1,5 @@
-"""Fast tier: deploy/k8s renders with kustomize into manifests Kubernetes' schemas accept."""
+"""Fast tier: deploy/k8s (the service, its jobs) renders with kustomize into manifests
+Kubernetes' schemas accept."""
 
 from __future__ import annotations
 
@@ -17,7 +18,13 @@ KUBERNETES_VERSION = "1.30.0"  # the oldest release the manifests' API versions 
 
 def rendered(project: Path, overlay: str) -> dict[str, dict[str, Any]]:
     """``kubectl kustomize`` of an overlay, checked strictly against Kubernetes' schemas."""
-    folder = project / "deploy" / "k8s" / "overlays" / overlay
+    return kustomized(project, Path("overlays") / overlay)
+
+
+def kustomized(project: Path, kustomization: Path) -> dict[str, dict[str, Any]]:
+    """``kubectl kustomize`` of a folder of deploy/k8s, checked against Kubernetes' schemas."""
+    folder = project / "deploy" / "k8s" / kustomization
+    overlay = kustomization.name
     manifest = subprocess.run(
         [str(TOOLS_BIN / "kubectl"), "kustomize", str(folder)],
         capture_output=True,
@@ -81,6 +88,36 @@ def test_staging_is_smaller_and_has_its_own_namespace_and_image(project: Path) -
     (container,) = resources["Deployment"]["spec"]["template"]["spec"]["containers"]
     assert container["image"] == "ghcr.io/your-org/churn-model:staging"
     assert resources["HorizontalPodAutoscaler"]["spec"]["maxReplicas"] == 3
+
+
+def test_batch_scoring_runs_nightly_on_the_champion_and_ships_its_log(project: Path) -> None:
+    resources = kustomized(project, Path("jobs"))
+
+    cron = resources["CronJob"]
+    assert cron["metadata"]["namespace"] == "churn-model"
+    assert cron["spec"]["concurrencyPolicy"] == "Forbid"
+    pod = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]
+    (container,) = pod["containers"]
+    assert container["image"] == "ghcr.io/your-org/churn-model:latest"  # the service's
+    command = container["args"][0]
+    assert "churn-model-predict" in command and "--log" in command
+    assert command.endswith("churn-model-logs ship")
+    env = {variable["name"]: variable.get("value") for variable in container["env"]}
+    assert env["OUTPUT_PREFIX"].startswith("s3://")
+    assert container["securityContext"]["readOnlyRootFilesystem"] is True
+    mounts = {mount["mountPath"] for mount in container["volumeMounts"]}
+    assert {"/app/monitoring", "/tmp"} <= mounts  # the log and the staged output
+
+
+def test_sweep_workers_are_an_indexed_job_sharing_one_study(project: Path) -> None:
+    job = kustomized(project, Path("jobs"))["Job"]
+
+    assert job["spec"]["completionMode"] == "Indexed"  # JOB_COMPLETION_INDEX: the worker
+    assert job["spec"]["parallelism"] < job["spec"]["completions"]
+    (container,) = job["spec"]["template"]["spec"]["containers"]
+    assert container["command"][:3] == ["python", "-m", "churn_model.sweeps"]
+    assert "hparams_search=optuna" in container["command"]
+    assert container["envFrom"] == [{"secretRef": {"name": "sweep-workers"}}]  # OPTUNA_STORAGE
 
 
 def test_without_the_service_there_is_nothing_to_deploy(bake: Bake) -> None:

@@ -195,3 +195,21 @@ def group_cpu_seconds(pgid: int) -> dict[int, float]:
         if int(fields[2]) == pgid:  # pgrp; utime and stime are fields 14 and 15 of stat
             used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
     return used
+
+
+def group_rss_bytes(pgid: int) -> int:
+    """Resident memory, in bytes, of every live process of process group ``pgid`` together.
+
+    Read from ``/proc/<pid>/stat`` (Linux; rss is field 24, in pages).
+    """
+    page = os.sysconf("SC_PAGE_SIZE")
+    total = 0
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()  # after "pid (command) "
+        if int(fields[2]) == pgid:
+            total += int(fields[21]) * page
+    return total

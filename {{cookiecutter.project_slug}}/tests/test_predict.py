@@ -8,16 +8,18 @@ Rows, column names and expected predictions come from the trained project
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.inference import ModelReference
 from {{ cookiecutter.package_name }}.inputs import InputSchemaError
+from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import main, predict_file
 
 from .champion import Champion, load_champion
-from .conftest import TrainedProject
+from .conftest import TrainedProject, create_bucket
 
 ROWS = 6
 
@@ -50,7 +52,7 @@ def test_champion_scores_a_csv_file_next_to_it(
     output = predict_file(source, None, ModelReference(registered_model)).path
 
     scored = pd.read_csv(output)
-    assert output == tmp_path / "batch.predictions.csv"
+    assert output == str(tmp_path / "batch.predictions.csv")
     assert list(scored.columns) == [*stored.columns, "visit_id", "prediction"]
     assert list(scored["visit_id"]) == list(range(ROWS))
     if champion.project.experiment.task == "classification":  # CSV: labels back as text
@@ -134,3 +136,27 @@ def test_a_file_larger_than_a_batch_scores_every_row_and_counts_rows_from_the_fi
         predict_file(source, output, reference, batch_rows=4)
     assert scored.rows == len(pd.read_csv(output))  # the last good output, untouched
     assert sorted(p.name for p in folder.iterdir()) == ["batch.csv", "scored.csv"]
+
+
+@pytest.mark.usefixtures("registered_model")
+def test_a_file_in_s3_scores_into_s3(
+    registered_model: str, champion: Champion, stored: pd.DataFrame, s3: Any, tmp_path: Path
+) -> None:
+    storage = load_metadata().storage
+    create_bucket(s3, storage.bucket, storage.region)
+    stored.to_csv(tmp_path / "batch.csv", index=False)
+    s3.upload_file(str(tmp_path / "batch.csv"), storage.bucket, "incoming/batch.csv")
+
+    scored = predict_file(
+        f"s3://{storage.bucket}/incoming/batch.csv",
+        f"s3://{storage.bucket}/scored/batch.parquet",
+        ModelReference(registered_model),
+        storage=storage,
+    )
+
+    assert scored.rows == ROWS
+    s3.download_file(storage.bucket, "scored/batch.parquet", str(tmp_path / "scored.parquet"))
+    predictions = pd.read_parquet(tmp_path / "scored.parquet")["prediction"].tolist()
+    champion.assert_predictions(predictions, expected(champion, stored))
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=storage.bucket)["Contents"]]
+    assert sorted(keys) == ["incoming/batch.csv", "scored/batch.parquet"]  # nothing else left

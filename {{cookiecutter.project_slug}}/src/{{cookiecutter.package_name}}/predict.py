@@ -26,14 +26,16 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import sys
+import tempfile
 import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePath, PurePosixPath
 
 import mlflow
 import pandas as pd
 import pyarrow as pa
+import pyarrow.fs as pa_fs
 from mlflow import MlflowClient
 from mlflow.exceptions import MlflowException
 
@@ -43,13 +45,14 @@ from .data.errors import DataValidationError
 from .data.tables import BATCH_ROWS, TableWriter, read_batches
 from .inference import ModelReference, input_columns, load_model, predict_inputs
 from .inputs import check_frame, missing_cells
-from .metadata import Metadata, MetadataError, load_metadata
+from .metadata import Metadata, MetadataError, Storage, load_metadata
 from .prediction_log import LogSettings, PredictionLog, frame_records
+from .s3 import is_s3, s3_filesystem, s3_path
 from .spark_scoring import score_table, spark_session
 from .tracking import resolve_tracking_uri
 
 
-def default_output(path: Path) -> Path:
+def default_output(path: PurePath) -> PurePath:
     """``data.csv`` → ``data.predictions.csv``, next to the input."""
     return path.with_name(f"{path.stem}.predictions{path.suffix}")
 
@@ -58,7 +61,7 @@ def default_output(path: Path) -> Path:
 class ScoredFile:
     """Where the predictions went, for how many rows, and the share of inputs imputed."""
 
-    path: Path
+    path: str
     rows: int
     missing_fraction: float
     unlogged_records: int = 0  # records the prediction log could not write
@@ -69,61 +72,78 @@ LOGGED_ROWS_PER_RECORD = 10_000  # rows of a file logged under one request id
 
 
 def predict_file(
-    input_path: Path,
-    output_path: Path | None,
+    source: str | Path,
+    output: str | Path | None,
     reference: ModelReference,
     log_dir: Path | None = None,
     batch_rows: int = BATCH_ROWS,
+    storage: Storage | None = None,
 ) -> ScoredFile:
-    """Score every row of ``input_path`` and write it with a ``prediction`` column.
+    """Score every row of ``source`` and write it with a ``prediction`` column.
 
     The file is read, checked, scored and written ``batch_rows`` rows at a time,
     so its size is not bounded by memory; the output appears only once every row is
     scored. A problem is told with the rows counted from the first of the file.
     The model's columns of a CSV file are read as written (codes such as
-    ``01234`` keep their zeros), as the service receives them. With ``log_dir``
-    (and a ``reference`` pinned to a version), the inputs and predictions are
-    logged there.
+    ``01234`` keep their zeros), as the service receives them. ``source`` and
+    ``output`` may be ``s3://`` URIs (in ``storage``'s region and endpoint): an
+    output is written here first, then uploaded whole. With ``log_dir`` (and a
+    ``reference`` pinned to a version), the inputs and predictions are logged there.
     """
     model = load_model(reference)
     columns = input_columns(model)
-    output_path = output_path or default_output(input_path)
+    in_s3, out_s3 = is_s3(source), is_s3(output or source)
+    files = None
+    if in_s3 or out_s3:
+        if storage is None:
+            raise DataValidationError(f"{output or source}: S3 needs the project's storage")
+        files = s3_filesystem(storage)
+    path = PurePosixPath(s3_path(str(source))) if in_s3 else Path(source)
+    target = str(output or (f"s3://{default_output(path)}" if in_s3 else default_output(path)))
     log = None
     if log_dir is not None:
         run_id = model.metadata.run_id
         log = PredictionLog(LogSettings(log_dir), reference.name, reference.version, run_id)
-    batch_id = f"{input_path.stem}-{uuid.uuid4().hex[:8]}"
+    batch_id = f"{path.stem}-{uuid.uuid4().hex[:8]}"
     rows = missing = 0
-    try:
-        with TableWriter(output_path) as writer:
-            for batch in read_batches(input_path, batch_rows):
-                frame = batch.to_pandas()
-                frame.index = pd.RangeIndex(rows, rows + len(frame))
-                inputs = check_frame(frame, columns)
-                predictions = predict_inputs(model, inputs)
-                writer.write(batch.append_column(PREDICTION, pa.array(predictions.to_numpy())))
-                if log is not None:
-                    for start in range(0, len(inputs), LOGGED_ROWS_PER_RECORD):
-                        chunk = inputs.iloc[start : start + LOGGED_ROWS_PER_RECORD]
-                        log.write(
-                            f"{batch_id}-{rows + start}",
-                            frame_records(chunk),
-                            predictions.iloc[start : start + LOGGED_ROWS_PER_RECORD].tolist(),
-                        )
-                missing += missing_cells(inputs)
-                rows += len(frame)
-            if rows == 0:
-                raise DataValidationError(f"{input_path}: there is no row to score")
-    finally:
-        if log is not None:
-            log.close()
+    with tempfile.TemporaryDirectory(prefix="predictions-") as staging:
+        written = Path(staging) / PurePosixPath(target).name if out_s3 else Path(target)
+        try:
+            with TableWriter(written) as writer:
+                for batch in read_batches(path, batch_rows, files if in_s3 else None):
+                    frame = batch.to_pandas()
+                    frame.index = pd.RangeIndex(rows, rows + len(frame))
+                    inputs = check_frame(frame, columns)
+                    predictions = predict_inputs(model, inputs)
+                    scored = batch.append_column(PREDICTION, pa.array(predictions.to_numpy()))
+                    writer.write(scored)
+                    if log is not None:
+                        log_batch(log, f"{batch_id}-{rows}", inputs, predictions)
+                    missing += missing_cells(inputs)
+                    rows += len(frame)
+                if rows == 0:
+                    raise DataValidationError(f"{source}: there is no row to score")
+        finally:
+            if log is not None:
+                log.close()
+        if out_s3:
+            pa_fs.copy_files(str(written), s3_path(target), destination_filesystem=files)
     cells = rows * len(columns)
-    return ScoredFile(
-        output_path,
-        rows,
-        missing / cells if cells else 0.0,
-        log.dropped if log is not None else 0,
-    )
+    dropped = log.dropped if log is not None else 0
+    return ScoredFile(target, rows, missing / cells if cells else 0.0, dropped)
+
+
+def log_batch(
+    log: PredictionLog, batch_id: str, inputs: pd.DataFrame, predictions: pd.Series
+) -> None:
+    """Append a batch's inputs and predictions to the log, ``LOGGED_ROWS_PER_RECORD`` a record."""
+    for start in range(0, len(inputs), LOGGED_ROWS_PER_RECORD):
+        rows = slice(start, start + LOGGED_ROWS_PER_RECORD)
+        log.write(
+            f"{batch_id}-{start}",
+            frame_records(inputs.iloc[rows]),
+            predictions.iloc[rows].tolist(),
+        )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -198,8 +218,7 @@ def score_with_pandas(
         version = MlflowClient().get_model_version_by_alias(reference.name, reference.alias)
         reference = ModelReference(reference.name, reference.alias, str(version.version))
     log_dir = metadata.prediction_log_dir(reference.name) if args.log else None
-    output = Path(args.output) if args.output else None
-    scored = predict_file(Path(args.input), output, reference, log_dir)
+    scored = predict_file(args.input, args.output, reference, log_dir, storage=metadata.storage)
     print(
         f"Wrote {scored.path}: {scored.rows} rows scored by {reference.uri}; "
         f"{scored.missing_fraction:.1%} of their input values were missing (imputed)."

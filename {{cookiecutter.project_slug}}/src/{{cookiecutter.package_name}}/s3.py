@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import os
+from pathlib import PurePath
 from typing import Any
 
 from .metadata import Storage
 
 S3_SCHEME = "s3://"
+S3_SCHEMES = (S3_SCHEME, "s3a://")  # s3a://: how Hadoop and Spark users write the same
 # Answers that mean "these credentials may not do this", whatever S3 calls them.
 REFUSALS = {
     "AccessDenied",
@@ -43,6 +45,27 @@ def s3_client(storage: Storage) -> Any:
     import boto3  # imported here: only commands that use S3 pay for the import
 
     return boto3.client("s3", region_name=storage.region, endpoint_url=s3_endpoint(storage))
+
+
+def is_s3(uri: str | PurePath) -> bool:
+    """Whether ``uri`` names an object in S3 (``s3://``, or Hadoop's ``s3a://``)."""
+    return str(uri).startswith(S3_SCHEMES)
+
+
+def s3_path(uri: str) -> str:
+    """``s3://bucket/key`` as Arrow's file systems name it: ``bucket/key``."""
+    return uri.split("://", 1)[1].rstrip("/")
+
+
+def s3_filesystem(storage: Storage) -> Any:
+    """Arrow's S3 client (``pyarrow.fs.S3FileSystem``) with the project's region and endpoint.
+
+    Credentials come as for boto3, but from this machine's environment only (a profile
+    or the machine's role included), never sent along with a task to another machine.
+    """
+    from pyarrow import fs
+
+    return fs.S3FileSystem(region=storage.region, endpoint_override=s3_endpoint(storage))
 
 
 def split_uri(uri: str) -> tuple[str, str]:

@@ -55,13 +55,12 @@ from .data.tables import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_separator, is_table
 from .inference import ModelReference
 from .inputs import Column, InputSchemaError, check_frame, signature_columns
 from .metadata import Storage
-from .s3 import s3_endpoint
+from .s3 import is_s3, s3_filesystem, s3_path
 
 if TYPE_CHECKING:  # pyspark is optional: imported where it runs, so the module loads without it
     from pyspark.errors import PySparkException
     from pyspark.sql import DataFrame, SparkSession
 
-S3_SCHEMES = ("s3://", "s3a://")
 SCHEMA_ERROR = re.compile(r"InputSchemaError: (.*?)(?:\n\S|\Z)", re.DOTALL)
 PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")  # a traceback's last line
 
@@ -222,16 +221,6 @@ def explain(error: PySparkException, source: str) -> ValueError:
 # Reading and writing tables.
 
 
-def is_s3(uri: str) -> bool:
-    """Whether ``uri`` is in S3 (read and written with Arrow's S3 client)."""
-    return uri.startswith(S3_SCHEMES)
-
-
-def s3_filesystem(storage: Storage) -> pa_fs.S3FileSystem:
-    """Arrow's S3 client with the project's region and endpoint."""
-    return pa_fs.S3FileSystem(region=storage.region, endpoint_override=s3_endpoint(storage))
-
-
 def read_table(spark: SparkSession, source: str, storage: Storage) -> DataFrame:
     """Read a CSV or Parquet table: a file, or a folder of files of one format.
 
@@ -246,7 +235,7 @@ def read_table(spark: SparkSession, source: str, storage: Storage) -> DataFrame:
         DataValidationError: There is no such table, or its files mix formats.
     """
     if is_s3(source):
-        fs, base = s3_filesystem(storage), source.split("://", 1)[1].rstrip("/")
+        fs, base = s3_filesystem(storage), s3_path(source)
     elif "://" in source and not source.startswith("file://"):
         raise DataValidationError(
             f"{source}: a table is read from a local path or an s3:// (s3a://) URI"
@@ -378,7 +367,7 @@ def _write_s3(
     table: DataFrame, output: str, fs: pa_fs.S3FileSystem, partition_by: Sequence[str]
 ) -> int:
     """Write Parquet to S3 from Spark's tasks; a failed run removes what it wrote."""
-    base = output.split("://", 1)[1].rstrip("/")
+    base = s3_path(output)
     if fs.get_file_info(pa_fs.FileSelector(base, allow_not_found=True)):
         raise DataValidationError(f"{output}: already holds files; choose another --output")
     write = functools.partial(_write_s3_part, fs, base, list(partition_by), uuid.uuid4().hex[:8])

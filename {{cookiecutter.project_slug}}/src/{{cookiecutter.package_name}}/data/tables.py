@@ -9,13 +9,14 @@ from __future__ import annotations
 import gzip
 import os
 from collections.abc import Iterator, Sequence
-from pathlib import Path
+from pathlib import Path, PurePath
 from types import TracebackType
 from typing import IO, Any
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
+import pyarrow.fs as pa_fs
 import pyarrow.parquet as pq
 
 from .errors import DataValidationError
@@ -27,7 +28,7 @@ TABLE_FILE = "table.parquet"
 """The one table the align and process stages each write into their dataset's folder."""
 
 
-def is_table(path: Path) -> bool:
+def is_table(path: PurePath) -> bool:
     """Whether ``path`` has the name of a table file this project reads."""
     return path.name.lower().endswith(TABLE_SUFFIXES)
 
@@ -105,41 +106,51 @@ BATCH_ROWS = 100_000  # rows read, checked and scored at once
 CSV_BLOCK_BYTES = 16 << 20  # bytes of a CSV file parsed at once
 
 
-def csv_separator(path: Path | str) -> str:
+def csv_separator(path: PurePath | str) -> str:
     """The separator of a CSV file, from its name: a tab for ``.tsv``, else a comma."""
     return "\t" if str(path).lower().endswith(".tsv") else ","
 
 
-def read_batches(path: Path, batch_rows: int = BATCH_ROWS) -> Iterator[pa.RecordBatch]:
+def read_batches(
+    path: PurePath, batch_rows: int = BATCH_ROWS, filesystem: pa_fs.FileSystem | None = None
+) -> Iterator[pa.RecordBatch]:
     """Read a CSV or Parquet file ``batch_rows`` rows at a time (or fewer), in order.
 
     A CSV file's columns are all read as text, as written (the model's checks turn
     its numeric columns into numbers and name any value that is not one); an empty
     cell, ``NA`` or ``null`` is a missing value. Parquet columns keep their types.
+    ``path`` is on this machine, or ``bucket/key`` in ``filesystem`` (Arrow's S3).
 
     Raises:
         DataValidationError: The file does not exist, has another format, or
             cannot be parsed; the message names the file.
     """
+    files = filesystem or pa_fs.LocalFileSystem()
+    name = str(path) if filesystem is None else f"s3://{path}"
+    location = str(path) if filesystem is not None else str(Path(path).absolute())
     if not is_table(path):
         raise DataValidationError(
-            f"{path}: expected a table file ({', '.join(TABLE_SUFFIXES)}), got '{path.suffix}'"
+            f"{name}: expected a table file ({', '.join(TABLE_SUFFIXES)}), got '{path.suffix}'"
         )
-    if not path.is_file():
-        raise DataValidationError(f"{path}: no such file")
     try:
+        if files.get_file_info(location).type != pa_fs.FileType.File:
+            raise DataValidationError(f"{name}: no such file")
         if path.name.lower().endswith(PARQUET_SUFFIXES):
-            yield from pq.ParquetFile(path).iter_batches(batch_size=batch_rows)
+            parquet = pq.ParquetFile(files.open_input_file(location))
+            yield from parquet.iter_batches(batch_size=batch_rows)
             return
-        with pa_csv.open_csv(path, **_csv_options(path, csv_header(path))) as reader:
+        with files.open_input_stream(location) as head:
+            header = csv_header(head, path)
+        options = _csv_options(path, header)
+        with files.open_input_stream(location) as body, pa_csv.open_csv(body, **options) as reader:
             for block in reader:
                 for start in range(0, block.num_rows, batch_rows):
                     yield block.slice(start, batch_rows)
     except (pa.ArrowException, OSError, UnicodeDecodeError) as error:
-        raise DataValidationError(f"{path}: cannot be read as a table: {error}") from error
+        raise DataValidationError(f"{name}: cannot be read as a table: {error}") from error
 
 
-def _csv_options(path: Path, text: Sequence[str]) -> dict[str, Any]:
+def _csv_options(path: PurePath, text: Sequence[str]) -> dict[str, Any]:
     """Arrow's options to read a CSV file with the columns ``text`` as written.
 
     An empty cell (or ``NA``, ``null``...) is a missing value in every column.
@@ -153,11 +164,11 @@ def _csv_options(path: Path, text: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def csv_header(path: Path) -> list[str]:
-    """The column names on the first line of a CSV file."""
+def csv_header(source: Any, path: PurePath) -> list[str]:
+    """The column names on the first line of the CSV file ``path``, opened as ``source``."""
     options = pa_csv.ReadOptions(block_size=CSV_BLOCK_BYTES)
     parse = pa_csv.ParseOptions(delimiter=csv_separator(path))
-    with pa_csv.open_csv(path, read_options=options, parse_options=parse) as reader:
+    with pa_csv.open_csv(source, read_options=options, parse_options=parse) as reader:
         return list(reader.schema.names)
 
 
