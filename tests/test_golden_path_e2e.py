@@ -16,6 +16,7 @@ import re
 import subprocess
 import tomllib
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -23,8 +24,9 @@ import pytest
 import yaml
 
 from tests.checks import GIT_IDENTITY, assert_own_checks_pass, bake_for_e2e
+from tests.servers import MOTO_KEYS, MotoServer
 from tools.image import assemble
-from tools.project import make, project_env, run
+from tools.project import TOOLS_BIN, make, project_env, run
 from tools.servers import HOST, free_port, predict_example, start
 
 pytestmark = pytest.mark.e2e
@@ -181,6 +183,59 @@ def test_batch_inference_names_missing_columns(project: Path) -> None:
     assert result.returncode == 2
     assert "missing column 'plan'" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_nightly_scoring_job_scores_yesterdays_file_into_s3_and_ships_its_log(
+    project: Path, moto: MotoServer, tmp_path: Path
+) -> None:
+    """The CronJob's own command (deploy/k8s/jobs), run here against moto_server's S3."""
+    manifest = subprocess.run(
+        [str(TOOLS_BIN / "kubectl"), "kustomize", str(project / "deploy/k8s/jobs")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    (cron,) = [doc for doc in yaml.safe_load_all(manifest) if doc["kind"] == "CronJob"]
+    (container,) = cron["spec"]["jobTemplate"]["spec"]["template"]["spec"]["containers"]
+    env = {variable["name"]: variable["value"] for variable in container["env"]}
+    bucket, _, prefix = env["INPUT_PREFIX"].removeprefix("s3://").partition("/")
+    s3 = moto.client()
+    s3.create_bucket(Bucket=bucket)
+    day = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
+    test_set = project / f"data/experiment/{DATASET}/test.parquet"
+    s3.upload_file(str(test_set), bucket, f"{prefix}/{day}.parquet")
+
+    result = run(
+        ["sh", "-c", container["args"][0]],
+        project,
+        env={
+            **env,
+            **MOTO_KEYS,
+            "AWS_ENDPOINT_URL_S3": moto.url,
+            "HOME": str(tmp_path),
+            "PATH": f"{project / '.venv/bin'}:{project_env()['PATH']}",
+        },
+    )
+
+    output_prefix = env["OUTPUT_PREFIX"].removeprefix(f"s3://{bucket}/")
+    scored = tmp_path / "scored.parquet"
+    s3.download_file(bucket, f"{output_prefix}/{day}.parquet", str(scored))
+    summary = run(["poetry", "run", "python", "-c", ROWS_AND_PREDICTIONS, str(scored)], project)
+    rows = run(["poetry", "run", "python", "-c", ROWS_AND_PREDICTIONS, str(test_set)], project)
+    assert summary.stdout.split()[0] == rows.stdout.split()[0]  # every row of the file
+    assert set(summary.stdout.split()[1:]) <= {"yes", "no"}
+    keys = [item["Key"] for item in s3.list_objects_v2(Bucket=bucket)["Contents"]]
+    assert any("/monitoring/predictions/" in key for key in keys), keys  # the log, shipped
+    assert "Wrote s3://" in result.stdout
+
+
+# Prints a Parquet file's row count and the distinct values of its prediction column.
+ROWS_AND_PREDICTIONS = """
+import sys
+import pandas as pd
+table = pd.read_parquet(sys.argv[1])
+print(len(table), *sorted(set(table.get("prediction", pd.Series(dtype=str)).astype(str))))
+"""
 
 
 def canonical(name: str) -> str:

@@ -15,8 +15,9 @@ With ``--log`` the scored rows also go to the prediction log, as the service's d
 so ``make monitor`` checks them against the model's reference.
 
 A file is scored a batch of rows at a time, so its size is bounded by the disk,
-not the memory. A table larger than one machine scores on Apache Spark, into a
-new folder of Parquet files (``spark_scoring``):
+not the memory; it may be in S3 (``s3://`` URIs), as may the output. A table
+larger than one machine scores on Apache Spark, into a new folder of Parquet
+files (``spark_scoring``):
 
     {{ cookiecutter.project_slug }}-predict --engine spark visits/ --output scored/
 """
@@ -127,7 +128,10 @@ def predict_file(
             if log is not None:
                 log.close()
         if out_s3:
-            pa_fs.copy_files(str(written), s3_path(target), destination_filesystem=files)
+            try:
+                pa_fs.copy_files(str(written), s3_path(target), destination_filesystem=files)
+            except (OSError, pa.ArrowException) as error:
+                raise DataValidationError(f"{target}: cannot be written: {error}") from error
     cells = rows * len(columns)
     dropped = log.dropped if log is not None else 0
     return ScoredFile(target, rows, missing / cells if cells else 0.0, dropped)
