@@ -14,7 +14,7 @@ from mlflow.pyfunc import PyFuncModel
 from mlflow.types import Schema
 
 from .data.dataset import PREDICTION
-from .inputs import Column, InputSchemaError, signature_columns
+from .inputs import Column, InputSchemaError, check_frame, signature_columns
 
 
 @dataclass(frozen=True)
@@ -59,3 +59,8 @@ def input_columns(model: PyFuncModel) -> list[Column]:
 def predict_inputs(model: PyFuncModel, inputs: pd.DataFrame) -> pd.Series:
     """One prediction per row of ``inputs``, checked by ``inputs.check_frame``."""
     return pd.Series(np.asarray(model.predict(inputs)), index=inputs.index, name=PREDICTION)
+
+
+def predict_frame(model: PyFuncModel, frame: pd.DataFrame) -> pd.Series:
+    """Check ``frame`` against the model's signature and return one prediction per row."""
+    return predict_inputs(model, check_frame(frame, input_columns(model)))

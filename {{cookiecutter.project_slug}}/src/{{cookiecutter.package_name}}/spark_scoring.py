@@ -360,7 +360,7 @@ def write_table(
         if local is not None:  # the folder is this run's: a failed run leaves nothing
             shutil.rmtree(local, ignore_errors=True)
         raise
-    return spark.read.parquet(output).count()  # from the files' footers
+    return int(spark.read.parquet(output).count())  # from the files' footers
 
 
 def _write_s3(
