@@ -17,7 +17,7 @@ import subprocess
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -178,38 +178,31 @@ def predict_example(url: str, row: Mapping[str, Any] | None = None) -> dict[str,
     return answer
 
 
+def _group_stats(pgid: int) -> Iterator[tuple[int, list[str]]]:
+    """Each live process of process group ``pgid``: its pid and the fields of its
+    ``/proc/<pid>/stat`` after "pid (command)" (Linux; state is fields[0], pgrp fields[2])."""
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        fields = text[text.rindex(")") + 2 :].split()
+        if int(fields[2]) == pgid:
+            yield int(stat.parent.name), fields
+
+
 def group_cpu_seconds(pgid: int) -> dict[int, float]:
     """CPU seconds (user + system) used so far by each live process of process group ``pgid``.
 
-    Read from ``/proc/<pid>/stat`` (Linux): the servers started here run in process
-    groups of their own, so a group is a server with all its workers.
+    The servers started here run in process groups of their own, so a group is a
+    server with all its workers.
     """
     ticks = os.sysconf("SC_CLK_TCK")
-    used: dict[int, float] = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        fields = text[text.rindex(")") + 2 :].split()  # after "pid (command) "
-        if int(fields[2]) == pgid:  # pgrp; utime and stime are fields 14 and 15 of stat
-            used[int(stat.parent.name)] = (int(fields[11]) + int(fields[12])) / ticks
-    return used
+    # utime and stime are fields 14 and 15 of stat.
+    return {pid: (int(f[11]) + int(f[12])) / ticks for pid, f in _group_stats(pgid)}
 
 
 def group_rss_bytes(pgid: int) -> int:
-    """Resident memory, in bytes, of every live process of process group ``pgid`` together.
-
-    Read from ``/proc/<pid>/stat`` (Linux; rss is field 24, in pages).
-    """
+    """Resident memory, in bytes, of every live process of process group ``pgid`` together."""
     page = os.sysconf("SC_PAGE_SIZE")
-    total = 0
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        fields = text[text.rindex(")") + 2 :].split()  # after "pid (command) "
-        if int(fields[2]) == pgid:
-            total += int(fields[21]) * page
-    return total
+    return sum(int(fields[21]) * page for _, fields in _group_stats(pgid))  # rss: field 24

@@ -76,6 +76,14 @@ class Champion:
         """The first ``count`` rows of the test set, every column, as stored."""
         return self.project.test_set.head(count).reset_index(drop=True)
 
+    def rows_with_gaps(self, count: int) -> pd.DataFrame:
+        """``test_rows(count)`` with the first input missing in row 0 and every input in row 1."""
+        frame = self.test_rows(count)
+        features = list(self.project.experiment.features)
+        frame.loc[0, features[0]] = None
+        frame.loc[1, features] = None
+        return frame
+
     def records(self, frame: pd.DataFrame) -> list[Record]:
         """The model's inputs of ``frame`` (as stored) as JSON rows: dates as ISO text, null."""
         inputs = model_input(self.project.features(frame), self.project.experiment.features)

@@ -13,7 +13,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import mlflow
 import pandas as pd
@@ -45,6 +45,9 @@ from {{ cookiecutter.package_name }}.stages.process import process
 from {{ cookiecutter.package_name }}.stages.train import train
 
 from .sample_settings import DATA_STAGE_OVERRIDES
+
+if TYPE_CHECKING:
+    from .champion import Champion
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 SAMPLE_ROWS = 1000  # at most this many rows of the configured table
@@ -262,6 +265,14 @@ def trained_project(
         cv_score=cv_score,
         test_metrics=results,
     )
+
+
+@pytest.fixture(scope="module")
+def champion(trained_project: TrainedProject, tmp_path_factory: pytest.TempPathFactory) -> Champion:
+    """The trained project's champion and its rows (``champion.py``), loaded once per module."""
+    from .champion import load_champion  # champion.py reads this module's TrainedProject
+
+    return load_champion(trained_project, tmp_path_factory.mktemp("champion"))
 
 
 @pytest.fixture

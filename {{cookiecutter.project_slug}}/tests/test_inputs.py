@@ -23,15 +23,9 @@ from {{ cookiecutter.package_name }}.inputs import (
     missing_cells,
 )
 
-from .champion import Champion, load_champion
-from .conftest import TrainedProject
+from .champion import Champion
 
 COLUMNS = [Column("weird name-1", "double"), Column("city", "string")]
-
-
-@pytest.fixture(scope="module")
-def champion(trained_project: TrainedProject, tmp_path_factory: pytest.TempPathFactory) -> Champion:
-    return load_champion(trained_project, tmp_path_factory.mktemp("champion"))
 
 
 def test_inputs_take_the_models_form(champion: Champion) -> None:

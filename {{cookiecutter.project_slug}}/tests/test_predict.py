@@ -18,25 +18,16 @@ from {{ cookiecutter.package_name }}.inputs import InputSchemaError
 from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import main, predict_file
 
-from .champion import Champion, load_champion
-from .conftest import TrainedProject, create_bucket
+from .champion import Champion
+from .conftest import create_bucket
 
 ROWS = 6
-
-
-@pytest.fixture(scope="module")
-def champion(trained_project: TrainedProject, tmp_path_factory: pytest.TempPathFactory) -> Champion:
-    return load_champion(trained_project, tmp_path_factory.mktemp("champion"))
 
 
 @pytest.fixture
 def stored(champion: Champion) -> pd.DataFrame:
     """Test rows as stored, every column (label included), with missing values in two rows."""
-    frame = champion.test_rows(ROWS)
-    features = list(champion.project.experiment.features)
-    frame.loc[0, features[0]] = None  # one missing value
-    frame.loc[1, features] = None  # a row of missing values
-    return frame
+    return champion.rows_with_gaps(ROWS)
 
 
 def expected(champion: Champion, frame: pd.DataFrame) -> list[object]:

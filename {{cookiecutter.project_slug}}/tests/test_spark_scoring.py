@@ -25,8 +25,8 @@ from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import predict_file
 from {{ cookiecutter.package_name }}.spark_scoring import score_table, spark_session
 
-from .champion import Champion, load_champion
-from .conftest import TrainedProject, create_bucket
+from .champion import Champion
+from .conftest import create_bucket
 
 pytest.importorskip("pyspark", reason="the optional spark group: poetry install --with spark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
@@ -54,18 +54,10 @@ def spark() -> Iterator[SparkSession]:
     session.stop()
 
 
-@pytest.fixture(scope="module")
-def champion(trained_project: TrainedProject, tmp_path_factory: pytest.TempPathFactory) -> Champion:
-    return load_champion(trained_project, tmp_path_factory.mktemp("champion"))
-
-
 @pytest.fixture
 def stored(champion: Champion) -> pd.DataFrame:
     """Test rows as stored, every column, with missing values in two rows and a row id."""
-    frame = champion.test_rows(ROWS)
-    features = list(champion.project.experiment.features)
-    frame.loc[0, features[0]] = None
-    frame.loc[1, features] = None
+    frame = champion.rows_with_gaps(ROWS)
     return frame.assign(row_id=range(len(frame)))
 
 

@@ -49,7 +49,6 @@ from .inputs import check_frame, missing_cells
 from .metadata import Metadata, MetadataError, Storage, load_metadata
 from .prediction_log import LogSettings, PredictionLog, frame_records
 from .s3 import is_s3, s3_filesystem, s3_path
-from .spark_scoring import score_table, spark_session
 from .tracking import resolve_tracking_uri
 
 
@@ -248,6 +247,8 @@ def score_with_spark(
             file=sys.stderr,
         )
         return 2
+    from .spark_scoring import score_table, spark_session  # here: pandas runs need no Spark
+
     partition_by = [name.strip() for name in args.partition_by.split(",") if name.strip()]
     spark = spark_session(args.master)
     scored = score_table(spark, args.input, args.output, reference, metadata.storage, partition_by)

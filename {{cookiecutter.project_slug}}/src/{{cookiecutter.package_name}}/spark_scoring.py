@@ -119,14 +119,14 @@ def score_table(
         raise InputSchemaError(["the model was logged without a signature"])
     columns = signature_columns(signature.inputs)
     try:
-        table = read_table(spark, source, storage)
+        table = read_source(spark, source, storage)
         unknown = [name for name in partition_by if name not in [*table.columns, PREDICTION]]
         if unknown:
             raise DataValidationError(
                 f"--partition-by: {source} has no column {', '.join(map(repr, unknown))}"
             )
         scored = score(spark, checked(table, columns), model_uri, columns, signature.outputs)
-        rows = write_table(spark, scored, output, storage, partition_by)
+        rows = write_scored(spark, scored, output, storage, partition_by)
     except PySparkException as error:
         raise explain(error, source) from error
     except (OSError, pa.ArrowException) as error:  # Arrow reading or writing files, or S3
@@ -221,7 +221,7 @@ def explain(error: PySparkException, source: str) -> ValueError:
 # Reading and writing tables.
 
 
-def read_table(spark: SparkSession, source: str, storage: Storage) -> DataFrame:
+def read_source(spark: SparkSession, source: str, storage: Storage) -> DataFrame:
     """Read a CSV or Parquet table: a file, or a folder of files of one format.
 
     A CSV file's columns are read as text, as written, as the pandas path reads
@@ -337,7 +337,7 @@ def _read_pieces(
                 yield from reader
 
 
-def write_table(
+def write_scored(
     spark: SparkSession,
     table: DataFrame,
     output: str,

@@ -33,17 +33,12 @@ from {{ cookiecutter.package_name }}.serving.settings import (
     load_settings,
 )
 
-from ..champion import Champion, Record, load_champion
+from ..champion import Champion, Record
 from ..conftest import TrainedProject
 
 MAX_ROWS = 3
 NOT_FINITE = "must be a finite number or missing (null); rows [{}] hold {}"
 OTHER_KEYS = {"not an input": "call back", "nor this": [1, {"x": None}], "flag": True, "n": None}
-
-
-@pytest.fixture(scope="module")
-def champion(trained_project: TrainedProject, tmp_path_factory: pytest.TempPathFactory) -> Champion:
-    return load_champion(trained_project, tmp_path_factory.mktemp("champion"))
 
 
 @pytest.fixture
@@ -286,10 +281,7 @@ def test_predictions_are_the_tasks(client: FlaskClient, champion: Champion) -> N
 def test_the_command_line_and_the_service_agree(
     registered_model: str, champion: Champion, tmp_path: Path
 ) -> None:
-    stored = champion.test_rows(6)  # as stored, label included; missing values in two rows
-    features = list(champion.project.experiment.features)
-    stored.loc[0, features[0]] = None
-    stored.loc[1, features] = None
+    stored = champion.rows_with_gaps(6)  # as stored, label included
     source = tmp_path / "batch.csv"
     stored.assign(note="not an input").to_csv(source, index=False)
     client = create_app(ServeSettings(registered_model)).test_client()

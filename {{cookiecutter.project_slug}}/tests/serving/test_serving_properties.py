@@ -28,8 +28,7 @@ from {{ cookiecutter.package_name }}.inputs import NUMERIC_TYPES
 from {{ cookiecutter.package_name }}.serving.app import create_app
 from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 
-from ..champion import Champion, load_champion
-from ..conftest import TrainedProject
+from ..champion import Champion
 
 # Numbers beyond float32 range become infinities when the model casts them (it then
 # refuses the rows); numpy warns about the cast and about sums of those infinities.
@@ -58,11 +57,6 @@ ANY_JSON = st.recursive(
 )
 VALUE = SCALARS | st.floats(min_value=-1e40, max_value=1e40)
 DATES = st.datetimes(min_value=datetime(1900, 1, 1), max_value=datetime(2100, 1, 1))
-
-
-@pytest.fixture(scope="module")
-def champion(trained_project: TrainedProject, tmp_path_factory: pytest.TempPathFactory) -> Champion:
-    return load_champion(trained_project, tmp_path_factory.mktemp("champion"))
 
 
 def well_formed(champion: Champion, name: str) -> st.SearchStrategy[Any]:
