@@ -151,6 +151,11 @@ def checked(table: DataFrame, columns: Sequence[Column]) -> DataFrame:
     return table.mapInPandas(functools.partial(_check_batches, columns), schema)
 
 
+def quoted(name: str) -> str:
+    """``name`` as Spark reads a column's name literally: a dot is not a struct's field."""
+    return "`" + name.replace("`", "``") + "`"
+
+
 def model_input(name: str) -> str:
     """The hidden column that holds the checked input ``name``."""
     return f"__model_input__{name}"
@@ -186,7 +191,7 @@ def score(
         spark, model_uri, result_type=prediction_type(outputs), env_manager="local"
     )
     hidden = [model_input(column.name) for column in columns]
-    inputs = struct(*[table[h].alias(c.name) for h, c in zip(hidden, columns, strict=True)])
+    inputs = struct(*[table[quoted(h)].alias(c.name) for h, c in zip(hidden, columns, strict=True)])
     return table.withColumn(PREDICTION, predict(inputs)).drop(*hidden)
 
 
