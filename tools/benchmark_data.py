@@ -167,7 +167,7 @@ def main(argv: list[str] | None = None) -> int:
         f"peak {peak:.0f} MB (target < {MEMORY_TARGET_MB:.0f} MB: ratio "
         f"{peak / MEMORY_TARGET_MB:.2f})"
     )
-    print("  (each stage's time includes starting Python and importing its libraries, about 2-3 s)")
+    print("  (each stage's time includes starting Python and importing its libraries: 0.3-1.5 s)")
     return 0
 
 

@@ -115,9 +115,20 @@ def test_a_class_of_one_row_cannot_be_stratified(visits: pd.DataFrame) -> None:
     )
 
 
-def test_a_test_share_too_small_for_every_class_is_an_error(visits: pd.DataFrame) -> None:
-    with pytest.raises(DataValidationError, match=r"^split: The test_size = 1 should be greater"):
-        split(visits, strategy="stratified", test_size=0.001)
+def test_a_tiny_test_share_still_tests_and_trains_on_every_class(visits: pd.DataFrame) -> None:
+    train, test = split(visits, strategy="stratified", test_size=0.001)
+
+    assert test["bought"].value_counts().to_dict() == {"no": 1, "yes": 1}
+    assert train["bought"].value_counts().to_dict() == {"no": 159, "yes": 39}
+
+
+def test_a_large_test_share_still_trains_on_every_class() -> None:
+    frame = pd.DataFrame({"bought": ["yes", "no", "yes", "no", "no", "no"]})
+
+    train, test = split(frame, strategy="stratified", test_size=0.9)
+
+    assert sorted(train["bought"]) == ["no", "yes"]
+    assert sorted(test["bought"]) == ["no", "no", "no", "yes"]
 
 
 @pytest.mark.parametrize(("strategy", "key"), [("group", "group"), ("time", "time")])

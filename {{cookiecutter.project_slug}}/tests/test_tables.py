@@ -11,7 +11,6 @@ import pytest
 from {{ cookiecutter.package_name }}.data.errors import DataValidationError
 from {{ cookiecutter.package_name }}.data.tables import (
     TableWriter,
-    is_table,
     read_batches,
     read_table,
     read_tables,
@@ -43,14 +42,6 @@ def test_a_tsv_is_tab_separated(frame: pd.DataFrame, tmp_path: Path) -> None:
     write_table(frame, tmp_path / "part.tsv")
 
     assert (tmp_path / "part.tsv").read_text().splitlines()[0] == "age\tplan\tregion"
-
-
-@pytest.mark.parametrize(
-    ("name", "expected"),
-    [("a.csv", True), ("A.CSV", True), ("a.csv.gz", True), ("a.parquet", True), ("a.json", False)],
-)
-def test_table_files_are_known_by_name(name: str, expected: bool) -> None:
-    assert is_table(Path(name)) is expected
 
 
 def test_another_format_is_named(tmp_path: Path) -> None:

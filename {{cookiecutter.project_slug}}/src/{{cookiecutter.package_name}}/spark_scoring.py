@@ -51,7 +51,7 @@ from mlflow.types import Schema
 
 from .data.dataset import PREDICTION
 from .data.errors import DataValidationError
-from .data.tables import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_separator, is_table
+from .data.formats import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_separator, is_table
 from .inference import ModelReference
 from .inputs import Column, InputSchemaError, check_frame, signature_columns
 from .metadata import Storage

@@ -33,8 +33,9 @@ def clean(frame: pd.DataFrame, label: str, *, source: str) -> tuple[pd.DataFrame
         )
     numeric = frame.select_dtypes("number").columns
     infinite = np.isinf(frame[numeric].to_numpy(dtype=float)) if len(numeric) else np.zeros(0)
-    cleaned = frame.copy()
+    cleaned = frame
     if infinite.any():
+        cleaned = frame.copy()  # the caller's table stays as it was
         cleaned[numeric] = cleaned[numeric].mask(np.isinf(cleaned[numeric].astype(float)))
     unlabelled = cleaned[label].isna()
     cleaned = cleaned[~unlabelled].reset_index(drop=True)

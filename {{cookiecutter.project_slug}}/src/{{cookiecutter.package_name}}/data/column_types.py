@@ -5,7 +5,8 @@ agree:
 
 - ``numeric``: float64, missing values as NaN (integers too: a missing value in
   an integer column would otherwise change its type);
-- ``categorical``: text, missing values as None;
+- ``categorical``: text (pandas' Arrow-backed strings where the reader gave
+  them, else Python strings), missing values as missing;
 - ``boolean``: stored as the numbers 0 and 1 (NaN when missing);
 - ``date``: datetime64 without a time zone (times in UTC).
 
@@ -38,12 +39,12 @@ def infer_type(series: pd.Series) -> ColumnType:
         return "numeric"
     if pd.api.types.is_datetime64_any_dtype(series):
         return "date"
-    values = series.dropna()
-    if values.empty:
-        return "numeric"
     # Every check holds for all values when it holds for each distinct one: a text
     # column of a million rows has a few hundred categories, checked once each.
-    text = pd.Series(values.unique()).astype(str)
+    values = pd.Series(series.unique(), dtype="object").dropna()
+    if values.empty:
+        return "numeric"
+    text = values.astype(str)
     if set(text.str.lower()) <= {"true", "false"}:
         return "boolean"
     if pd.to_numeric(text, errors="coerce").notna().all():
@@ -66,8 +67,10 @@ def stored_type(series: pd.Series) -> ColumnType:
     if pd.api.types.is_bool_dtype(series):
         return "boolean"
     if pd.api.types.is_numeric_dtype(series):
-        values = series.dropna()
-        return "boolean" if len(values) and values.isin([0, 1]).all() else "numeric"
+        numbers = series.to_numpy(dtype="float64", na_value=np.nan)
+        present = ~np.isnan(numbers)
+        zero_or_one = (numbers == 0) | (numbers == 1)
+        return "boolean" if present.any() and (zero_or_one | ~present).all() else "numeric"
     if pd.api.types.is_datetime64_any_dtype(series):
         return "date"
     return "categorical"
@@ -120,7 +123,17 @@ def _convert(series: pd.Series, kind: ColumnType) -> pd.Series:
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
         return parsed.astype("datetime64[ns]")
-    text = _per_value(series, lambda values: values.map(_as_text, na_action="ignore"))
+    # Text read by Arrow stays in Arrow (pandas' string dtype): writing it to Parquet
+    # then copies buffers instead of converting a million Python strings.
+    text_dtype = series.dtype if isinstance(series.dtype, pd.StringDtype) else "object"
+    text = _per_value(
+        series, lambda values: values.map(_as_text, na_action="ignore").astype(text_dtype)
+    )
+    return text if text_dtype != "object" else python_text(text)
+
+
+def python_text(text: pd.Series) -> pd.Series:
+    """Text as Python strings, a missing value as None: what the model is given."""
     return text.astype("object").where(text.notna(), None)
 
 
@@ -164,8 +177,10 @@ def apply_types(
     for name, kind in types.items():
         original = frame[name]
         converted[name] = _convert(original, kind)
+        if kind == "categorical":  # anything is a category: nothing to lose
+            continue
         lost = original.notna() & converted[name].isna()
-        if kind != "categorical" and lost.any():
+        if lost.any():
             rows = np.flatnonzero(lost.to_numpy())[:MAX_EXAMPLES].tolist()
             values = original.iloc[rows].tolist()
             problems.append(
@@ -184,16 +199,18 @@ def apply_types(
 def model_input(frame: pd.DataFrame, features: Mapping[str, ColumnType]) -> pd.DataFrame:
     """The ``features`` columns of a table, as the model takes them.
 
-    Numeric and boolean columns as float64, categorical columns as text, dates as
-    ``DATE_FORMAT`` text; missing values as NaN or None. A table the align stage
-    typed is already stored so, but for its dates; an untyped one (a skeleton
-    pipeline's) is converted here.
+    Numeric and boolean columns as float64, categorical columns as Python strings,
+    dates as ``DATE_FORMAT`` text; missing values as NaN or None. A table the align
+    stage typed is stored so, but for its dates and Arrow-backed text; an untyped
+    one (a skeleton pipeline's) is converted here.
     """
     columns = {}
     for name, kind in features.items():
         column = frame[name]
         if kind == "date" or pd.api.types.is_datetime64_any_dtype(column):
             columns[name] = dates_as_text(column)
+        elif kind == "categorical":
+            columns[name] = python_text(_convert(column, kind))
         else:
             columns[name] = _convert(column, kind)
     return pd.DataFrame(columns, index=frame.index)

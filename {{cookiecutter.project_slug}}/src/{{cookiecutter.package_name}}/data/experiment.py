@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from .dataset import PREDICTION, ColumnType, DatasetConfig, Task
 from .errors import DataValidationError
 from .io import atomic_directory
 from .split import split_rows
+from .tables import write_parquet
 
 log = logging.getLogger(__name__)
 
@@ -184,9 +186,14 @@ def build_experiment(
         if task == "classification"
         else None,
     )
-    with atomic_directory(out_dir) as folder:
-        train.to_parquet(folder / TRAIN_FILE, index=False)
-        test.to_parquet(folder / TEST_FILE, index=False)
+    with atomic_directory(out_dir) as folder, ThreadPoolExecutor(max_workers=2) as pool:
+        # Arrow encodes without holding Python's lock: both files are written at once.
+        writes = [
+            pool.submit(write_parquet, part, folder / name)
+            for part, name in ((train, TRAIN_FILE), (test, TEST_FILE))
+        ]
+        for write in writes:
+            write.result()  # raises the error a write ended with
         (folder / DESCRIPTION_FILE).write_text(
             json.dumps(asdict(description), indent=2, default=str) + "\n", encoding="utf-8"
         )

@@ -30,8 +30,8 @@ from typing import Any
 from ..metadata import STAGES, Metadata
 from ..s3 import S3_SCHEME, explain_s3_error, s3_client, split_uri
 from .errors import DataValidationError
+from .formats import is_table
 from .io import atomic_directory
-from .tables import is_table
 
 MANIFEST_FILE = "source.json"
 QUERY_FILE = "query.parquet"

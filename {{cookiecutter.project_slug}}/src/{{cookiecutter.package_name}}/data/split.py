@@ -19,13 +19,6 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sklearn.model_selection import (
-    GroupKFold,
-    KFold,
-    StratifiedKFold,
-    TimeSeriesSplit,
-    train_test_split,
-)
 
 from .dataset import SplitConfig, Task
 from .errors import DataValidationError
@@ -61,23 +54,10 @@ def split_rows(
                     f"split: strategy 'stratified' needs two rows or more of every class of "
                     f"'{label}'; {rare} have one. Drop those rows or use split.strategy: random."
                 )
-        # Positions, not the table: each set is then taken once, in the table's order.
-        # Strata as integer codes in sorted order: the split scikit-learn draws from the
-        # class names, without sorting a million strings.
-        codes = None if strata is None else pd.factorize(strata, sort=True)[0]
-        try:
-            train, test = train_test_split(
-                np.arange(len(frame)),
-                test_size=split.test_size,
-                random_state=split.seed,
-                stratify=codes,
-            )
-        except ValueError as error:  # test share too small to hold every class
-            raise DataValidationError(f"split: {error}") from error
-        return (
-            frame.iloc[np.sort(train)].reset_index(drop=True),
-            frame.iloc[np.sort(test)].reset_index(drop=True),
-        )
+        codes = np.zeros(len(frame), dtype=np.intp) if strata is None else strata.factorize()[0]
+        in_test = np.zeros(len(frame), dtype=bool)
+        in_test[_draw_test_rows(codes, split)] = True
+        return frame[~in_test].reset_index(drop=True), frame[in_test].reset_index(drop=True)
     column = split.group if split.strategy == "group" else split.time
     assert column is not None  # SplitConfig checks the strategy's column is set
     if column not in frame.columns:
@@ -95,6 +75,25 @@ def split_rows(
     else:
         in_test = _recent(frame[column], split.test_size)
     return frame[~in_test].reset_index(drop=True), frame[in_test].reset_index(drop=True)
+
+
+def _draw_test_rows(codes: np.ndarray, split: SplitConfig) -> np.ndarray:
+    """Positions of the test rows: ``test_size`` of each stratum's rows, drawn at random.
+
+    ``codes`` numbers each row's stratum (all 0 for a plain random split). Every
+    stratum of two rows or more keeps at least one row on each side, so each class
+    is both learnt and tested however small the test share. The draw depends on
+    the seed and the row order only. (scikit-learn's ``train_test_split`` draws
+    the same way, but importing it would double this stage's start-up time.)
+    """
+    rng = np.random.default_rng(split.seed)
+    by_stratum = np.argsort(codes, kind="stable")
+    bounds = np.cumsum(np.bincount(codes))[:-1]
+    drawn = []
+    for rows in np.split(by_stratum, bounds):
+        size = min(max(round(len(rows) * split.test_size), 1), len(rows) - 1)
+        drawn.append(rng.choice(rows, size, replace=False))
+    return np.concatenate(drawn)
 
 
 def _test_groups(groups: pd.Series, split: SplitConfig) -> pd.Series:
@@ -129,6 +128,9 @@ def cv_splitter(split: SplitConfig, task: Task, folds: int, n_groups: int) -> An
     Raises:
         DataValidationError: Strategy ``group`` with fewer than two groups to fold.
     """
+    # Imported here: scikit-learn takes longer to import than the split takes to run.
+    from sklearn.model_selection import GroupKFold, KFold, StratifiedKFold, TimeSeriesSplit
+
     if split.strategy == "group":
         if n_groups < 2:
             raise DataValidationError(

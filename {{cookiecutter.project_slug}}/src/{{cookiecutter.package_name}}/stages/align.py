@@ -18,7 +18,7 @@ from ..data.column_types import apply_types, column_types
 from ..data.dataset import dataset_config
 from ..data.io import atomic_directory
 from ..data.sources import snapshot_tables
-from ..data.tables import TABLE_FILE, read_tables
+from ..data.tables import TABLE_FILE, read_tables, write_parquet
 from ..metadata import load_metadata
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ def align(config: DictConfig) -> None:
     typed = apply_types(frame, types, source=str(raw))
     target = metadata.stage_dir("raw_aligned") / dataset.name
     with atomic_directory(target) as folder:
-        typed.to_parquet(folder / TABLE_FILE, index=False)
+        write_parquet(typed, folder / TABLE_FILE)
         (folder / SCHEMA_FILE).write_text(json.dumps(types, indent=2) + "\n", encoding="utf-8")
     log.info("Aligned %d rows of %d columns into %s", len(typed), len(types), target)
 

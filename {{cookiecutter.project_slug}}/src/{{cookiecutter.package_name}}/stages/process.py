@@ -17,7 +17,7 @@ from ..config import run_stage
 from ..data.cleaning import clean
 from ..data.dataset import dataset_config
 from ..data.io import atomic_directory
-from ..data.tables import TABLE_FILE
+from ..data.tables import TABLE_FILE, write_parquet
 from ..metadata import load_metadata
 
 log = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ def process(config: DictConfig) -> None:
     cleaned, report = clean(pd.read_parquet(source), dataset.label, source=str(source))
     target = metadata.stage_dir("processed") / dataset.name
     with atomic_directory(target) as folder:
-        cleaned.to_parquet(folder / TABLE_FILE, index=False)
+        write_parquet(cleaned, folder / TABLE_FILE)
         (folder / REPORT_FILE).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
     log.info(
         "Kept %d of %d rows (%d without a label dropped) in %s",
