@@ -58,5 +58,9 @@ benchmark-serving: setup ## Our prediction service vs `mlflow models serve` and 
 	bash tools/system-deps.sh
 	$(VENV)/bin/python -m tools.benchmark_serving
 
+.PHONY: lock
+lock: setup ## Refresh the poetry.lock generated projects start from (newest versions)
+	$(VENV)/bin/python -m tools.lock
+
 clean: ## Remove build output and the tools environment
 	rm -rf build $(VENV)

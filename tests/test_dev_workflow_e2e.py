@@ -22,8 +22,8 @@ from tools.project import (
     TEMPLATE_DIR,
     TOOLS_BIN,
     default_package_index_url,
+    install,
     make,
-    quick_install,
     run,
 )
 
@@ -105,7 +105,7 @@ def updated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[UpdatedProject
     run([CRUFT, "update", "--skip-apply-ask"], project, env=GIT_IDENTITY)
     git(project, "add", "--all")
     git(project, "commit", "--quiet", "-m", "Update from the template")
-    quick_install(project)
+    install(project)
     yield UpdatedProject(project, first, head(template), check_before)
 
 

@@ -18,7 +18,7 @@ from typing import ClassVar
 import pytest
 
 from tests.checks import assert_own_checks_pass, bake_for_e2e
-from tools.project import make, quick_install, run
+from tools.project import install, make, run
 from tools.servers import serve_and_predict
 
 pytestmark = pytest.mark.e2e
@@ -64,10 +64,10 @@ class GeneratedProject:
 
 @pytest.fixture(scope="class")
 def project(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The test class's project: baked with its answers and installed (see quick_install)."""
+    """The test class's project: baked with its answers and installed (see install)."""
     answers = request.cls.answers
     root = bake_for_e2e(tmp_path_factory.mktemp(answers["pipeline"]), answers)
-    quick_install(root)
+    install(root)
     return root
 
 

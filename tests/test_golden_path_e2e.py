@@ -26,6 +26,7 @@ import yaml
 from tests.checks import GIT_IDENTITY, assert_own_checks_pass, bake_for_e2e
 from tests.servers import MOTO_KEYS, MotoServer
 from tools.image import assemble
+from tools.lock import TEMPLATE_LOCK
 from tools.project import TOOLS_BIN, make, project_env, run
 from tools.servers import HOST, free_port, predict_example, start
 
@@ -432,6 +433,24 @@ def test_lock_file_pins_every_tool(project: Path) -> None:
     }
 
     assert {"pytest", "ruff", "mypy", "pdoc", "pydantic", "pyyaml", "mlflow-skinny"} <= locked
+
+
+def test_the_project_keeps_the_versions_the_template_locked(project: Path) -> None:
+    def versions(lock: Path) -> dict[str, str]:
+        packages = tomllib.loads(lock.read_text(encoding="utf-8"))["package"]
+        return {package["name"]: package["version"] for package in packages}
+
+    shipped, installed = versions(TEMPLATE_LOCK), versions(project / "poetry.lock")
+    printed = (project.parent / INSTALL_LOG).read_text()
+
+    # Baked with a package index, so `make install` locked again, from the shipped lock.
+    assert "locking again" in printed
+    moved = {
+        name: (shipped[name], version)
+        for name, version in installed.items()
+        if name in shipped and shipped[name] != version
+    }
+    assert len(moved) <= len(shipped) // 50, moved  # a re-lock, not a fresh resolution
 
 
 def test_docs_cover_every_public_module(project: Path) -> None:

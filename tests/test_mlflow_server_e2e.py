@@ -38,7 +38,7 @@ import pytest
 
 from tests.checks import bake_for_e2e
 from tests.servers import MOTO_KEYS, REGION, MotoServer
-from tools.project import make, project_env, quick_install
+from tools.project import install, make, project_env
 from tools.servers import Server, free_port, serve_and_predict, start
 
 pytestmark = pytest.mark.e2e
@@ -99,7 +99,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Path:
         tmp_path_factory.mktemp("mlflow-server"),
         {"s3_bucket": BUCKET, "s3_prefix": PREFIX, "s3_endpoint_url": moto.url},
     )
-    quick_install(root)
+    install(root)
     return root
 
 

@@ -28,7 +28,7 @@ from tests.servers import (
     start_postgres,
     tree_hashes,
 )
-from tools.project import make, quick_install, run, use_dataset
+from tools.project import install, make, run, use_dataset
 from tools.servers import serve_and_predict
 
 pytestmark = pytest.mark.e2e
@@ -131,7 +131,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Itera
     root = bake_for_e2e(
         tmp_path_factory.mktemp("own-data"), {"s3_bucket": BUCKET, "s3_endpoint_url": moto.url}
     )
-    quick_install(root)
+    install(root)
     run(["poetry", "run", "python", "-c", MAKE_SOURCES, "data/sources"], root)
     yield OwnDataProject(root)
 

@@ -18,7 +18,7 @@ from botocore.exceptions import ClientError
 
 from tests.checks import bake_for_e2e
 from tests.servers import MOTO_KEYS, REGION, MotoServer, tree_hashes
-from tools.project import make, quick_install, run
+from tools.project import install, make, run
 
 pytestmark = pytest.mark.e2e
 
@@ -35,7 +35,7 @@ def project(tmp_path_factory: pytest.TempPathFactory, moto: MotoServer) -> Path:
         {"s3_bucket": BUCKET, "s3_prefix": PREFIX, "s3_endpoint_url": moto.url},
     )
     moto.client().create_bucket(Bucket=BUCKET)
-    quick_install(root, env=ENV)
+    install(root, env=ENV)
     make(root, "pipeline", env=ENV)
     return root
 

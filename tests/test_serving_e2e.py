@@ -30,7 +30,7 @@ import pytest
 
 from tests.checks import bake_for_e2e
 from tests.servers import start_prometheus
-from tools.project import make, project_env, quick_install, run
+from tools.project import install, make, project_env, run
 from tools.servers import HOST, free_port, ready_in_a_row, stop_process_group
 
 pytestmark = pytest.mark.e2e
@@ -92,7 +92,7 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
     config.write_text(
         text.replace("  - model: random_forest\n", "  - model: logistic_regression\n")
     )
-    quick_install(root)
+    install(root)
     make(root, "pipeline", timeout=1800)
     return root
 

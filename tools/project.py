@@ -51,7 +51,7 @@ def project_env(extra: Mapping[str, str] | None = None) -> dict[str, str]:
     Poetry comes from this template's own environment; the project gets its own
     ``.venv`` (never this one, hence no ``VIRTUAL_ENV``). Python may write bytecode
     caches there (no ``PYTHONDONTWRITEBYTECODE``, which some machines set): a project
-    installed without compiling (:func:`quick_install`) then compiles each module
+    installed without compiling (:func:`install`) then compiles each module
     once, on first import, instead of in every process (MLflow, scikit-learn and
     pandas take about 15 s to import from source, 6 s compiled).
     """
@@ -108,15 +108,13 @@ def make(
     )
 
 
-def quick_install(project: Path, env: Mapping[str, str] | None = None) -> None:
-    """`make install` without compiling every module's bytecode up front.
+def install(project: Path, env: Mapping[str, str] | None = None) -> None:
+    """`make install` as a user runs it: the template's lock, re-locked if the answers need it.
 
-    The end-to-end tests install many projects; compiling all of each one's
-    packages costs about two minutes of CPU, while a test imports a fraction of
-    them, compiled on first import (see :func:`project_env`).
-    test_golden_path_e2e installs the default project as shipped.
+    Modules are compiled on first import, not up front (:func:`project_env` drops
+    PYTHONDONTWRITEBYTECODE, which would make `make install` compile all of them).
     """
-    make(project, "install", env={**(env or {}), "INSTALL_COMPILE": ""}, timeout=1800)
+    make(project, "install", env=env, timeout=1800)
 
 
 def use_dataset(project: Path, name: str, conf: str) -> None:
