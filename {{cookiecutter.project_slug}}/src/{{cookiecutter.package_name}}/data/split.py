@@ -82,9 +82,9 @@ def _draw_test_rows(codes: np.ndarray, split: SplitConfig) -> np.ndarray:
 
     ``codes`` numbers each row's stratum (all 0 for a plain random split). Every
     stratum of two rows or more keeps at least one row on each side, so each class
-    is both learnt and tested however small the test share. The draw depends on
-    the seed and the row order only. (scikit-learn's ``train_test_split`` draws
-    the same way, but importing it would double this stage's start-up time.)
+    is both learnt and tested however small the test share. The same seed and
+    rows give the same draw. (scikit-learn's ``train_test_split`` draws alike, but
+    importing scikit-learn would double the build_experiment stage's start-up time.)
     """
     rng = np.random.default_rng(split.seed)
     by_stratum = np.argsort(codes, kind="stable")
