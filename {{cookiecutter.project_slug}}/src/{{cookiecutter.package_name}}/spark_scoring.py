@@ -52,6 +52,7 @@ from mlflow.types import Schema
 from .data.dataset import PREDICTION
 from .data.errors import DataValidationError
 from .data.formats import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_separator, is_table
+from .data.tables import BATCH_ROWS
 from .inference import ModelReference
 from .inputs import Column, InputSchemaError, check_frame, signature_columns
 from .metadata import Storage
@@ -303,7 +304,7 @@ def _read_with_arrow(spark: SparkSession, fs: pa_fs.FileSystem, files: list[str]
             schema = pa.schema([(name, pa.string()) for name in reader.schema.names])
         pieces = [(file, -1) for file in files]
     tasks = spark.createDataFrame(pieces, "path string, row_group int").repartition(len(pieces))
-    read = functools.partial(_read_pieces, fs, schema)
+    read = functools.partial(read_pieces, fs, schema)
     return tasks.mapInArrow(read, from_arrow_schema(schema, prefer_timestamp_ntz=True))
 
 
@@ -321,16 +322,26 @@ def spark_field(field: pa.Field) -> pa.Field:
     return field.with_type(kind)
 
 
-def _read_pieces(
-    fs: pa_fs.FileSystem, schema: pa.Schema, tasks: Iterator[pa.RecordBatch]
+def read_pieces(
+    fs: pa_fs.FileSystem,
+    schema: pa.Schema,
+    tasks: Iterator[pa.RecordBatch],
+    batch_rows: int = BATCH_ROWS,
 ) -> Iterator[pa.RecordBatch]:
-    """In a Spark task: read the row groups (or CSV files) it was given."""
+    """In a Spark task: read the row groups (or CSV files) it was given, in bounded batches.
+
+    A task's memory then holds ``batch_rows`` rows at most, however large the
+    row group (Parquet writers make them up to a million rows).
+    """
     for task in tasks:
         paths, groups = task["path"].to_pylist(), task["row_group"].to_pylist()
         for path, group in zip(paths, groups, strict=True):
             if group >= 0:
-                table = pq.ParquetFile(fs.open_input_file(path)).read_row_group(group)
-                yield from table.select(schema.names).cast(schema).to_batches()
+                parquet = pq.ParquetFile(fs.open_input_file(path))
+                batches = parquet.iter_batches(
+                    batch_size=batch_rows, row_groups=[group], columns=schema.names
+                )
+                yield from (batch.cast(schema) for batch in batches)
                 continue
             options = pa_csv.ConvertOptions(
                 column_types=dict.fromkeys(schema.names, pa.string()), strings_can_be_null=True
