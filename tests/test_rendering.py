@@ -12,6 +12,7 @@ import yaml
 
 from tests.checks import assert_cleanly_rendered, pairwise, template_choices
 from tests.conftest import Bake
+from tools.project import TOOLS_BIN
 
 FIRST_LICENSE_LINE = {
     "MIT": "MIT License",
@@ -188,3 +189,34 @@ def test_longest_allowed_names_keep_the_code_lint_clean(bake: Bake) -> None:
     project = bake({"project_slug": longest, "package_name": longest})
 
     assert_cleanly_rendered(project)
+
+
+def test_the_code_uses_only_what_the_oldest_offered_python_has(bake: Bake) -> None:
+    oldest = min(template_choices()["python_version"], key=lambda v: tuple(map(int, v.split("."))))
+    project = bake({"python_version": oldest})
+
+    # mypy knows which standard-library names each Python version has; the project's
+    # third-party packages are not installed here, so they count as untyped.
+    result = subprocess.run(
+        [
+            str(TOOLS_BIN / "mypy"),
+            "--python-version",
+            oldest,
+            "--ignore-missing-imports",
+            "--follow-imports=silent",
+            "--no-error-summary",
+            "src",
+            "tests",
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+    too_new = [
+        line
+        for line in result.stdout.splitlines()
+        if line.endswith(("[attr-defined]", "[name-defined]", "[syntax]"))
+    ]
+    assert not too_new, f"not in Python {oldest}:\n" + "\n".join(too_new)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from hydra.utils import instantiate
 from omegaconf import DictConfig
@@ -99,7 +100,7 @@ def champion_metric(tracking: DictConfig, task: Task) -> tuple[str, bool]:
 
 
 def scores(
-    labels: Sequence[Any] | pd.Series, predicted: Sequence[Any] | np.ndarray, task: Task
+    labels: Sequence[Any] | pd.Series, predicted: Sequence[Any] | npt.NDArray[Any], task: Task
 ) -> dict[str, float]:
     """Test or fold metrics: accuracy, macro F1 and ``f1_<class>`` per class; or RMSE, MAE, R²."""
     if task == "regression":

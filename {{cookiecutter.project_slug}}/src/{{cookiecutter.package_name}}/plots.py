@@ -15,7 +15,7 @@ import matplotlib
 matplotlib.use("Agg")  # files only: no display needed on servers and in CI
 
 import matplotlib.pyplot as plt
-import numpy as np
+import numpy.typing as npt
 import pandas as pd
 from sklearn.metrics import ConfusionMatrixDisplay
 
@@ -56,7 +56,7 @@ def plot_class_scores(class_scores: Mapping[str, float], path: Path, caption: st
 
 
 def plot_predicted_vs_actual(
-    labels: np.ndarray, predicted: np.ndarray, path: Path, caption: str = ""
+    labels: npt.NDArray[Any], predicted: npt.NDArray[Any], path: Path, caption: str = ""
 ) -> Path:
     """Save a scatter of predicted against actual values, with the line of perfect predictions."""
     figure, axes = plt.subplots(figsize=(5, 4))
@@ -70,7 +70,7 @@ def plot_predicted_vs_actual(
 
 
 def plot_residuals(
-    labels: np.ndarray, predicted: np.ndarray, path: Path, caption: str = ""
+    labels: npt.NDArray[Any], predicted: npt.NDArray[Any], path: Path, caption: str = ""
 ) -> Path:
     """Save the residuals (actual minus predicted) against the predicted values."""
     figure, axes = plt.subplots(figsize=(5, 4))
@@ -84,7 +84,7 @@ def plot_residuals(
 
 def write_plots(
     labels: pd.Series,
-    predicted: np.ndarray,
+    predicted: npt.NDArray[Any],
     results: Mapping[str, float],
     task: Task,
     folder: Path,

@@ -31,7 +31,7 @@ import threading
 import time
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -123,7 +123,7 @@ class PredictionLog:
         predictions: Sequence[Any],
     ) -> bool:
         """Append one line per row; False (and counted) when the record could not be written."""
-        stamp = datetime.now(UTC).strftime(TIME_FORMAT)
+        stamp = datetime.now(timezone.utc).strftime(TIME_FORMAT)
         lines = [
             json.dumps(
                 {
@@ -164,7 +164,7 @@ class PredictionLog:
             self._close_file()
         if self._fd is None:
             self.settings.folder.mkdir(parents=True, exist_ok=True)
-            started = datetime.now(UTC).strftime("%Y%m%dT%H%M%S%f")
+            started = datetime.now(timezone.utc).strftime("%Y%m%dT%H%M%S%f")
             self._path = self.settings.folder / (
                 f"{socket.gethostname()}-{os.getpid()}-{started}{OPEN_SUFFIX}"
             )

@@ -28,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 
 from mlflow import MlflowClient
@@ -63,7 +63,10 @@ class Move:
 def _stamp(client: MlflowClient, model_name: str, version: str, action: str) -> None:
     client.set_model_version_tag(model_name, version, f"{action}_by", getpass.getuser())
     client.set_model_version_tag(
-        model_name, version, f"{action}_at", datetime.now(UTC).isoformat(timespec="seconds")
+        model_name,
+        version,
+        f"{action}_at",
+        datetime.now(timezone.utc).isoformat(timespec="seconds"),
     )
 
 

@@ -18,6 +18,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from .dataset import SplitConfig, Task
@@ -77,7 +78,7 @@ def split_rows(
     return frame[~in_test].reset_index(drop=True), frame[in_test].reset_index(drop=True)
 
 
-def _draw_test_rows(codes: np.ndarray, split: SplitConfig) -> np.ndarray:
+def _draw_test_rows(codes: npt.NDArray[Any], split: SplitConfig) -> npt.NDArray[Any]:
     """Positions of the test rows: ``test_size`` of each stratum's rows, drawn at random.
 
     ``codes`` numbers each row's stratum (all 0 for a plain random split). Every

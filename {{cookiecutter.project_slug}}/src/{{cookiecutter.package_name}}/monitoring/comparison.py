@@ -27,6 +27,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any, Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..data.dataset import ColumnType
@@ -244,7 +245,7 @@ def _histogram(ref: ColumnSample, new: ColumnSample) -> dict[str, Any]:
         high = low + 1.0
     edges = np.linspace(low, high, HISTOGRAM_BINS + 1)
 
-    def shares(numbers: np.ndarray) -> list[float]:
+    def shares(numbers: npt.NDArray[Any]) -> list[float]:
         # Values beyond the edges count in the first or last bin.
         inner = np.searchsorted(numbers, edges[1:-1], side="left")
         counts = np.diff(np.concatenate([[0], inner, [len(numbers)]]))
@@ -261,7 +262,7 @@ def _histogram(ref: ColumnSample, new: ColumnSample) -> dict[str, Any]:
     }
 
 
-def _sorted_quantile(numbers: np.ndarray, share: float) -> float:
+def _sorted_quantile(numbers: npt.NDArray[Any], share: float) -> float:
     return float(numbers[int(share * (len(numbers) - 1))])
 
 

@@ -24,7 +24,7 @@ import sys
 import time
 from collections.abc import Sequence
 from dataclasses import asdict
-from datetime import UTC, datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -187,7 +187,7 @@ def run(args: argparse.Namespace, metadata: Metadata) -> dict[str, Any]:
         performance = labelled_performance(
             batch, args.labels, args.key, config.tracking, settings.thresholds
         )
-    description = {**batch.description, "checked_at": datetime.now(UTC).isoformat()}
+    description = {**batch.description, "checked_at": datetime.now(timezone.utc).isoformat()}
     return report(comparison, performance, batch.reference, description, settings)
 
 

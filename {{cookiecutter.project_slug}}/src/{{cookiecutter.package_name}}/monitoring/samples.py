@@ -11,8 +11,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
 from ..data.dataset import ColumnType
@@ -29,7 +31,7 @@ class ColumnSample:
     rows: int
     missing: int
     invalid: int  # present but not readable as the column's type
-    numbers: np.ndarray  # numeric and date columns: the finite values, sorted
+    numbers: npt.NDArray[Any]  # numeric and date columns: the finite values, sorted
     counts: dict[str, int]  # categorical and boolean columns: rows per value
 
     @property
@@ -67,7 +69,7 @@ def column_sample(values: pd.Series, kind: ColumnType) -> ColumnSample:
     return ColumnSample(kind, rows, missing, int((~readable).sum()), np.sort(numbers[readable]), {})
 
 
-def _days_since_epoch(values: pd.Series) -> np.ndarray:
+def _days_since_epoch(values: pd.Series) -> npt.NDArray[Any]:
     if pd.api.types.is_datetime64_any_dtype(values):
         parsed = values if values.dt.tz else values.dt.tz_localize("UTC")
     else:

@@ -22,8 +22,10 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
+import numpy.typing as npt
 from scipy import special, stats
 
 MIN_EXPECTED_COUNT = 5  # chi-square cells expecting fewer rows are pooled into one
@@ -37,7 +39,7 @@ class TestResult:
     effect: float
 
 
-def numeric_shift(reference: np.ndarray, batch: np.ndarray) -> TestResult:
+def numeric_shift(reference: npt.NDArray[Any], batch: npt.NDArray[Any]) -> TestResult:
     """Kolmogorov-Smirnov test of two samples of finite numbers (each non-empty)."""
     result = stats.ks_2samp(reference, batch)
     return TestResult(float(result.pvalue), float(result.statistic))
@@ -63,7 +65,7 @@ def category_shift(reference: Mapping[str, int], batch: Mapping[str, int]) -> Te
     return TestResult(float(result.pvalue), effect)
 
 
-def _pool_rare_cells(table: np.ndarray) -> np.ndarray:
+def _pool_rare_cells(table: npt.NDArray[Any]) -> npt.NDArray[Any]:
     """Merge the columns whose expected count is below ``MIN_EXPECTED_COUNT`` into one."""
     expected = np.outer(table.sum(axis=1), table.sum(axis=0)) / table.sum()
     rare = (expected < MIN_EXPECTED_COUNT).any(axis=0)
@@ -90,7 +92,7 @@ def share_increase(
     return TestResult(p_value, batch_count / batch_rows - reference_count / reference_rows)
 
 
-def out_of_range(reference: np.ndarray, batch: np.ndarray) -> TestResult:
+def out_of_range(reference: npt.NDArray[Any], batch: npt.NDArray[Any]) -> TestResult:
     """Are there more batch values beyond the reference's smallest or largest than chance allows?
 
     If the batch comes from the reference's population, the chance that ``k`` of its
