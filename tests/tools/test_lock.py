@@ -29,7 +29,7 @@ def test_the_shipped_lock_names_no_package_index() -> None:
     assert not indexed, f"packages locked from a source ({INDEX_SOURCE}?): {indexed[:5]}"
 
 
-def test_a_project_with_a_package_index_locks_again(bake: Bake) -> None:
+def test_a_project_with_a_package_index_needs_a_new_lock(bake: Bake) -> None:
     project = bake({"package_index_url": "https://packages.example.com/simple/"})
 
     checked = run(["poetry", "check", "--lock"], project, check=False)

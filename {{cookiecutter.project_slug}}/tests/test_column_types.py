@@ -213,3 +213,12 @@ def test_dates_as_text_reads_text_dates_too() -> None:
         "2026-03-13T08:00:00",
         "2026-03-14T06:00:00",  # in UTC
     ]
+
+
+def test_a_date_beyond_what_pandas_holds_is_named_not_a_crash() -> None:
+    frame = pd.DataFrame({"valid_to": ["2026-03-12", "9999-12-31"]})
+
+    with pytest.raises(DataValidationError) as error:
+        apply_types(frame, {"valid_to": "date"}, source="contracts.csv")
+
+    assert "column 'valid_to' must be date: 1 value(s) are not, e.g. rows [1]" in str(error.value)

@@ -122,7 +122,10 @@ def _convert(series: pd.Series, kind: ColumnType) -> pd.Series:
             )
         if getattr(parsed.dt, "tz", None) is not None:
             parsed = parsed.dt.tz_convert("UTC").dt.tz_localize(None)
-        return parsed.astype("datetime64[ns]")
+        # pandas holds dates in nanoseconds from 1677 to 2262: one outside (9999-12-31,
+        # a common "no end" marker) becomes missing, and apply_types names it.
+        inside = parsed.isna() | parsed.between(pd.Timestamp.min, pd.Timestamp.max)
+        return parsed.where(inside).astype("datetime64[ns]")
     # Text read by Arrow stays in Arrow (pandas' string dtype): writing it to Parquet
     # then copies buffers instead of converting a million Python strings.
     text_dtype = series.dtype if isinstance(series.dtype, pd.StringDtype) else "object"

@@ -60,7 +60,7 @@ def write_parquet(frame: pd.DataFrame, path: Path) -> None:
 
     Columns whose values repeat (text, dates, whole numbers) are dictionary-encoded;
     floating-point columns are not: their values seldom repeat, and trying takes
-    a third of the writing time of a wide numeric table for a few percent of size.
+    a quarter of the writing time of a wide numeric table for a few percent of size.
     """
     table = pa.Table.from_pandas(frame, preserve_index=False)
     repeating = [field.name for field in table.schema if not pa.types.is_floating(field.type)]
