@@ -260,12 +260,17 @@ def check_records(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> 
     return RecordsCheck(problems, empty_cells / cells if cells else 0.0)
 
 
-def records_frame(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> pd.DataFrame:
-    """Checked rows as the model takes them: numeric columns as floats (null: NaN)."""
+def rows_frame(rows: Sequence[Sequence[Any]], columns: Sequence[Column]) -> pd.DataFrame:
+    """Checked rows, each its values in ``columns``' order, as the model takes them.
+
+    Numeric columns become floats (null: NaN). The service builds one frame for
+    all the rows of a merged model call rather than one per request: a frame costs
+    about a millisecond to build whatever its size, more than a row's checks.
+    """
     names = [column.name for column in columns]
     if all(column.numeric for column in columns):
-        values = [[row.get(name) for name in names] for row in rows]
-        return pd.DataFrame(np.array(values, dtype=np.float64), columns=names)
+        matrix = np.array(rows, dtype=np.float64).reshape(len(rows), len(names))
+        return pd.DataFrame(matrix, columns=names)
     frame = pd.DataFrame.from_records(list(rows), columns=names)
     numeric = [column.name for column in columns if column.numeric]
     frame[numeric] = frame[numeric].astype(np.float64)

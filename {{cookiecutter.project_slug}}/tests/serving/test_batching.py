@@ -7,14 +7,13 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
-import pandas as pd
 import pytest
 
 from {{ cookiecutter.package_name }}.serving.batching import MergingPredictor
 
 
 class SlowModel:
-    """Doubles column ``x``; each call takes a while and is recorded; ``x < 0`` is refused."""
+    """Doubles each row's one value; each call takes a while and is recorded; negatives refused."""
 
     def __init__(self, seconds: float = 0.05) -> None:
         self.seconds = seconds
@@ -23,55 +22,55 @@ class SlowModel:
         self.most_running = 0
         self.lock = threading.Lock()
 
-    def predict(self, frame: pd.DataFrame) -> list[Any]:
+    def predict(self, rows: list[list[Any]]) -> list[Any]:
         with self.lock:
-            self.call_sizes.append(len(frame))
+            self.call_sizes.append(len(rows))
             self.running += 1
             self.most_running = max(self.most_running, self.running)
         try:
             time.sleep(self.seconds)
-            if (frame["x"] < 0).any():
+            if any(value < 0 for (value,) in rows):
                 raise ValueError("x must not be negative")
-            return [2 * value for value in frame["x"]]
+            return [2 * value for (value,) in rows]
         finally:
             with self.lock:
                 self.running -= 1
 
 
-def frame(*values: float) -> pd.DataFrame:
-    return pd.DataFrame({"x": list(values)})
+def rows(*values: float) -> list[list[Any]]:
+    return [[value] for value in values]
 
 
-def run_together(predictor: MergingPredictor, frames: list[pd.DataFrame]) -> list[Any]:
-    """Call ``predictor`` from one thread per frame at once; each call's result or error."""
-    start = threading.Barrier(len(frames))
+def run_together(predictor: MergingPredictor, requests: list[list[list[Any]]]) -> list[Any]:
+    """Call ``predictor`` from one thread per request at once; each call's result or error."""
+    start = threading.Barrier(len(requests))
 
-    def call(rows: pd.DataFrame) -> Any:
+    def call(rows: list[list[Any]]) -> Any:
         start.wait()
         try:
             return predictor(rows)
         except ValueError as error:
             return error
 
-    with ThreadPoolExecutor(len(frames)) as pool:
-        return list(pool.map(call, frames))
+    with ThreadPoolExecutor(len(requests)) as pool:
+        return list(pool.map(call, requests))
 
 
 def test_an_idle_model_predicts_at_once() -> None:
     model = SlowModel()
     predictor = MergingPredictor(model.predict, max_rows=100)
 
-    assert predictor(frame(1.0, 2.0)) == [2.0, 4.0]
-    assert predictor(frame(3.0)) == [6.0]
+    assert predictor(rows(1.0, 2.0)) == [2.0, 4.0]
+    assert predictor(rows(3.0)) == [6.0]
     assert model.call_sizes == [2, 1]
 
 
 def test_concurrent_requests_share_calls_and_each_gets_its_own_rows() -> None:
     model = SlowModel()
     predictor = MergingPredictor(model.predict, max_rows=100)
-    frames = [frame(float(i), float(i) + 0.5) for i in range(12)]
+    requests = [rows(float(i), float(i) + 0.5) for i in range(12)]
 
-    results = run_together(predictor, frames)
+    results = run_together(predictor, requests)
 
     assert results == [[2.0 * i, 2.0 * i + 1.0] for i in range(12)]
     assert sum(model.call_sizes) == 24
@@ -82,9 +81,9 @@ def test_concurrent_requests_share_calls_and_each_gets_its_own_rows() -> None:
 def test_a_refused_request_fails_alone() -> None:
     model = SlowModel()
     predictor = MergingPredictor(model.predict, max_rows=100)
-    frames = [frame(1.0), frame(-1.0), frame(2.0), frame(3.0)]
+    requests = [rows(1.0), rows(-1.0), rows(2.0), rows(3.0)]
 
-    results = run_together(predictor, frames)
+    results = run_together(predictor, requests)
 
     assert [results[0], results[2], results[3]] == [[2.0], [4.0], [6.0]]
     assert isinstance(results[1], ValueError)
@@ -94,9 +93,9 @@ def test_a_refused_request_fails_alone() -> None:
 def test_a_merged_call_never_exceeds_the_row_limit() -> None:
     model = SlowModel()
     predictor = MergingPredictor(model.predict, max_rows=5)
-    frames = [frame(*[float(i)] * 3) for i in range(8)]
+    requests = [rows(*[float(i)] * 3) for i in range(8)]
 
-    results = run_together(predictor, frames)
+    results = run_together(predictor, requests)
 
     assert results == [[2.0 * i] * 3 for i in range(8)]
     assert max(model.call_sizes) <= 5
@@ -109,7 +108,7 @@ def test_every_request_is_answered_under_sustained_load(workers: int) -> None:
     predictor = MergingPredictor(model.predict, max_rows=1000)
 
     with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda i: predictor(frame(float(i))), range(400)))
+        results = list(pool.map(lambda i: predictor(rows(float(i))), range(400)))
 
     assert results == [[2.0 * i] for i in range(400)]
     assert predictor.calls == len(model.call_sizes)

@@ -26,7 +26,7 @@ from typing import Any
 from flask import Flask, Response, g, request
 from werkzeug.exceptions import HTTPException
 
-from ..prediction_log import LogSettings, PredictionLog, frame_records
+from ..prediction_log import LogSettings, PredictionLog
 from . import metrics
 from .asgi import BufferedWSGI
 from .batching import MergingPredictor, Predict
@@ -322,10 +322,10 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
                 metrics.INPUT_MISSING.observe(error.missing_fraction)
             return _error(400, "the rows do not match the model's input schema", error.problems)
         metrics.INPUT_MISSING.observe(batch.missing_fraction)
-        g.rows = len(batch.frame)
+        g.rows = len(batch.rows)
         try:
             with _timed("model"):  # with merging, includes the wait for the shared call
-                predictions = [_clean(value) for value in predict(batch.frame)]
+                predictions = [_clean(value) for value in predict(batch.rows)]
         except ValueError as error:  # the model's own input checks (e.g. float32 overflow)
             log.warning("model rejected input", extra={"request_id": g.request_id})
             return _error(400, "the model rejected the rows", [str(error)])
@@ -335,7 +335,9 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         metrics.ROWS_PREDICTED.inc(len(predictions))
         if state.log is not None and state.log.sampled():
             # One write to this worker's own file before the answer leaves (prediction_log.py).
-            if state.log.write(g.request_id, frame_records(batch.frame), predictions):
+            names = [column.name for column in model.columns]
+            records = [dict(zip(names, row, strict=True)) for row in batch.rows]
+            if state.log.write(g.request_id, records, predictions):
                 metrics.LOGGED_ROWS.inc(len(predictions))
             else:
                 metrics.LOG_DROPPED.inc()

@@ -22,18 +22,18 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import chain
 from typing import Any
 
-import pandas as pd
-
-Predict = Callable[[pd.DataFrame], list[Any]]
+Row = list[Any]  # one row's values, in the model's column order
+Predict = Callable[[list[Row]], list[Any]]
 
 
 @dataclass(eq=False)
 class _Job:
     """One request's rows, and their predictions or error once the model has run."""
 
-    frame: pd.DataFrame
+    rows: list[Row]
     settled: threading.Event = field(default_factory=threading.Event)
     leads: bool = False  # set with ``settled`` when this job must run the next call
     predictions: list[Any] | None = None
@@ -59,9 +59,9 @@ class MergingPredictor:
         self._busy = False  # invariant: not busy => queue empty
         self.calls = 0  # model calls made, for tests and curiosity
 
-    def __call__(self, frame: pd.DataFrame) -> list[Any]:
-        """The predictions for ``frame``, possibly computed together with other requests'."""
-        job = _Job(frame)
+    def __call__(self, rows: list[Row]) -> list[Any]:
+        """The predictions for ``rows``, possibly computed together with other requests'."""
+        job = _Job(rows)
         with self._lock:
             self._queue.append(job)
             waits = self._busy
@@ -77,12 +77,12 @@ class MergingPredictor:
         """Predict the oldest queued jobs together, then hand the queue to its next job."""
         with self._lock:
             batch: list[_Job] = []
-            rows = 0
+            size = 0
             for job in self._queue:
-                if batch and rows + len(job.frame) > self._max_rows:
+                if batch and size + len(job.rows) > self._max_rows:
                     break
                 batch.append(job)
-                rows += len(job.frame)
+                size += len(job.rows)
             del self._queue[: len(batch)]
         try:
             self._settle(batch)
@@ -98,14 +98,13 @@ class MergingPredictor:
         self.calls += 1
         try:
             if len(batch) == 1:
-                batch[0].predictions = self._predict(batch[0].frame)
+                batch[0].predictions = self._predict(batch[0].rows)
             else:
-                merged = pd.concat([job.frame for job in batch], ignore_index=True)
-                predictions = self._predict(merged)
+                predictions = self._predict(list(chain.from_iterable(job.rows for job in batch)))
                 start = 0
                 for job in batch:
-                    job.predictions = predictions[start : start + len(job.frame)]
-                    start += len(job.frame)
+                    job.predictions = predictions[start : start + len(job.rows)]
+                    start += len(job.rows)
         except Exception as error:
             if len(batch) == 1:
                 batch[0].error = error

@@ -11,6 +11,10 @@ body for other models, is parsed by the json module and checked row by row by
 ``inputs.check_records``, which names each problem; so a client sees the same
 answers, only faster when the body is right.
 
+A request's rows stay plain values (one list per row, in the model's column
+order): the frame the model takes is built once for all the requests a model
+call merges (``inputs.rows_frame``), not once per request.
+
 A split body is the one to use for large batches: it does not repeat the column
 names in every row, so it is about half the bytes to read and to parse.
 """
@@ -26,19 +30,21 @@ from typing import Any
 
 import msgspec
 import numpy as np
-import pandas as pd
 
-from ..inputs import Column, InputSchemaError, check_records, records_frame, rows_text
+from ..inputs import Column, InputSchemaError, check_records, rows_text
 
 SPLIT_KEYS = ("columns", "data", "index")  # "index" (pandas writes it) is ignored
 SHAPES = 'a JSON object (one row), an array of them, or {"columns": [...], "data": [[...]]}'
 
 
+Row = list[Any]  # one row's values, in the model's column order
+
+
 @dataclass(frozen=True)
 class Batch:
-    """A valid request: the rows as a frame in signature order, and how much was missing."""
+    """A valid request: its rows (values in signature order), and how much was missing."""
 
-    frame: pd.DataFrame
+    rows: list[Row]
     missing_fraction: float
 
 
@@ -131,18 +137,19 @@ def _kind(value: Any) -> str:
 
 
 def check_body(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
-    """Return the rows of a parsed JSON body as a frame, or raise naming every problem.
+    """Return the rows of a parsed JSON body, or raise naming every problem.
 
     Raises:
         RequestError: The body is not one row, a batch of rows or a split body (or
             that body is malformed: unknown keys, rows of the wrong length), the batch is
             empty or too large, or its rows break the rules of ``inputs.check_records``.
     """
-    rows = _rows_of(body, [column.name for column in columns], max_rows)
+    names = [column.name for column in columns]
+    rows = _rows_of(body, names, max_rows)
     checked = check_records(rows, columns)
     if checked.problems:
         raise RequestError(checked.problems, checked.missing_fraction)
-    return Batch(records_frame(rows, columns), checked.missing_fraction)
+    return Batch([[row.get(name) for name in names] for row in rows], checked.missing_fraction)
 
 
 class BodyReader:
@@ -184,17 +191,17 @@ class BodyReader:
             NotJsonError: ``data`` is not JSON.
             RequestError: The rows break the rules; the error names every problem.
         """
-        frame = self.numeric_frame(data)
-        if frame is not None:
-            return Batch(frame, 0.0)
+        rows = self.numeric_rows(data)
+        if rows is not None:
+            return Batch(rows, 0.0)
         try:
             body = json.loads(data)  # reads NaN and Infinity, so checks can name their columns
         except (ValueError, RecursionError) as error:  # JSONDecodeError and bad UTF-8 included
             raise NotJsonError(str(error)) from None
         return check_body(body, self.columns, self.max_rows)
 
-    def numeric_frame(self, data: bytes) -> pd.DataFrame | None:
-        """The fast path: the frame of a valid body of either shape, else None (any doubt: None).
+    def numeric_rows(self, data: bytes) -> list[Row] | None:
+        """The fast path: the rows of a valid body of either shape, else None (any doubt: None).
 
         Only for a model whose inputs are all numeric; None for any other model.
         """
@@ -209,17 +216,19 @@ class BodyReader:
                 return None
             if sorted(split.columns) != sorted(self.names):  # each input column, once
                 return None
-            return self._frame(split.data, split.columns)
-        return self._frame(decoded if isinstance(decoded, list) else [decoded], self.names)
+            return self._rows(split.data, split.columns)
+        return self._rows(decoded if isinstance(decoded, list) else [decoded], self.names)
 
-    def _frame(self, rows: Sequence[Any], order: list[str]) -> pd.DataFrame | None:
-        """The frame of decoded rows whose values come in ``order``, if they make a valid batch."""
-        if not 0 < len(rows) <= self.max_rows:
+    def _rows(self, decoded: Sequence[Any], order: list[str]) -> list[Row] | None:
+        """Decoded rows whose values come in ``order``, in signature order, if they are valid."""
+        if not 0 < len(decoded) <= self.max_rows:
             return None
-        values = chain.from_iterable(map(msgspec.structs.astuple, rows))
-        matrix = np.fromiter(values, np.float64, len(rows) * len(order))
-        matrix = matrix.reshape(len(rows), len(order))
+        values = chain.from_iterable(map(msgspec.structs.astuple, decoded))
+        matrix = np.fromiter(values, np.float64, len(decoded) * len(order))
+        matrix = matrix.reshape(len(decoded), len(order))
         if not np.isfinite(matrix).all():
             return None
-        frame = pd.DataFrame(matrix, columns=order)
-        return frame if order == self.names else frame[self.names]
+        if order != self.names:
+            matrix = matrix[:, [order.index(name) for name in self.names]]
+        rows: list[Row] = matrix.tolist()
+        return rows

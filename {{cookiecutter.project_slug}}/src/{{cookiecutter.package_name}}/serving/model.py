@@ -15,7 +15,7 @@ from mlflow.models import ModelSignature
 from mlflow.pyfunc import PyFuncModel
 
 from ..inference import input_columns
-from ..inputs import Column
+from ..inputs import Column, rows_frame
 from .settings import ServeSettings
 
 log = logging.getLogger(__name__)
@@ -36,10 +36,10 @@ class ServedModel:
         if "sklearn" in self.model.metadata.flavors and all(c.numeric for c in self.columns):
             self._raw = self.model.get_raw_model()  # type: ignore[no-untyped-call]
 
-    def predict(self, frame: pd.DataFrame) -> list[Any]:
-        """Predict one value per row of ``frame`` (already validated), as JSON-ready values."""
+    def predict(self, rows: list[list[Any]]) -> list[Any]:
+        """Predict one value per row (checked; values in column order), as JSON-ready values."""
         predictor = self._raw if self._raw is not None else self.model
-        output = predictor.predict(frame)
+        output = predictor.predict(rows_frame(rows, self.columns))
         if isinstance(output, pd.DataFrame):
             return list(output.to_dict(orient="records"))
         values: list[Any] = np.asarray(output).tolist()
