@@ -264,8 +264,8 @@ def test_prometheus_fires_the_missing_input_alert(
     assert "ModelErrorRate" not in firing and "ModelServiceDown" not in firing
 
 
-def gunicorn_workers(service_pid: int) -> list[int]:
-    """The gunicorn worker processes of the service started as ``service_pid``'s group."""
+def service_processes(service_pid: int) -> dict[int, tuple[int, str]]:
+    """The processes of the service started as ``service_pid``'s group: parent and command."""
     processes = {}
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
@@ -275,12 +275,15 @@ def gunicorn_workers(service_pid: int) -> list[int]:
             except OSError:
                 continue
             fields = stat.rsplit(")", 1)[1].split()
-            processes[int(entry.name)] = (int(fields[1]), int(fields[2]), command)
-    gunicorns = {
-        pid
-        for pid, (_, group, command) in processes.items()
-        if group == service_pid and "gunicorn" in command
-    }
+            if int(fields[2]) == service_pid and fields[0] != "Z":
+                processes[int(entry.name)] = (int(fields[1]), command)
+    return processes
+
+
+def gunicorn_workers(service_pid: int) -> list[int]:
+    """The gunicorn worker processes of the service started as ``service_pid``'s group."""
+    processes = service_processes(service_pid)
+    gunicorns = {pid for pid, (_, command) in processes.items() if "gunicorn" in command}
     return sorted(pid for pid in gunicorns if processes[pid][0] in gunicorns)
 
 
@@ -570,3 +573,25 @@ def test_ten_thousand_concurrent_requests_without_errors(service: Service) -> No
     assert service.metric("model_rows_predicted_total") - before["rows"] == sent
     latency = service.metric("model_request_latency_seconds_count", 'endpoint="/predict"')
     assert latency - before["latency"] == sent
+
+
+def test_a_killed_model_process_stops_the_service_with_a_failure(service: Service) -> None:
+    """Last in the module: it ends the service. Without the model process no worker
+    can predict, so the service stops with exit status 1, for whatever runs it to
+    start it again."""
+    (model_process,) = [
+        pid
+        for pid, (_, command) in service_processes(service.pid).items()
+        if "serving.model_process" in command
+    ]
+
+    os.kill(model_process, signal.SIGKILL)
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline and service_processes(service.pid):
+        time.sleep(0.2)
+
+    log = service.log.read_text(errors="replace")
+    assert not service_processes(service.pid), log[-3000:]
+    assert "the model process stopped: stopping the service" in log
+    assert "The model process ended unasked" in log
+    assert "serve] Error 1" in log  # make's report of gunicorn's exit status

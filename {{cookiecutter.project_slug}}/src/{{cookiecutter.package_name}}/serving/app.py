@@ -15,11 +15,13 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import re
+import signal
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -29,10 +31,11 @@ from werkzeug.exceptions import HTTPException
 from ..prediction_log import LogSettings, PredictionLog
 from . import metrics
 from .asgi import BufferedWSGI
-from .batching import MergingPredictor, Predict
+from .batching import Batcher, Predict
 from .body import BodyReader, NotJsonError, RequestError
 from .logs import configure_logging
-from .model import ServedModel, load_served_model
+from .model import ModelCard, ServedModel, load_served_model
+from .model_client import ModelClient, ModelUnavailable
 from .openapi import openapi_document
 from .pages import docs_blueprint, index_page
 from .settings import ServeSettings, load_settings
@@ -48,12 +51,15 @@ SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-st
 
 
 class ServiceState:
-    """The model of one worker process: None until loaded, then loaded for good."""
+    """The model as one worker process sees it: no card until loaded, then loaded for good."""
 
-    def __init__(self, settings: ServeSettings) -> None:
-        """Remember what to load; nothing is loaded yet."""
+    def __init__(
+        self, settings: ServeSettings, on_model_lost: Callable[[str], None] | None = None
+    ) -> None:
+        """Remember what to load, and whom to tell if the model process goes away."""
         self.settings = settings
-        self.model: ServedModel | None = None
+        self.on_model_lost = on_model_lost
+        self.card: ModelCard | None = None
         self.predict: Predict | None = None
         self.reader: BodyReader | None = None
         self.openapi: dict[str, Any] | None = None
@@ -61,33 +67,39 @@ class ServiceState:
         self.error: str | None = None
         self.settled = threading.Event()  # set once loading succeeded or failed
 
-    def wait(self) -> ServedModel | None:
-        """The model, waiting up to ``load_wait_seconds`` while it is still loading.
+    def wait(self) -> ModelCard | None:
+        """The model's card, waiting up to ``load_wait_seconds`` while it is still loading.
 
-        Every gunicorn worker loads its own copy: a request that reaches a worker
-        still loading waits for it instead of failing, so a service that is ready
-        anywhere answers everywhere.
+        A request that reaches a worker before the model is ready waits for it
+        instead of failing, so a service that is ready anywhere answers everywhere.
         """
-        if self.model is None:
+        if self.card is None:
             self.settled.wait(self.settings.load_wait_seconds)
-        return self.model
+        return self.card
 
-    def use(self, model: ServedModel) -> None:
-        """Serve ``model`` from now on."""
+    def use(self, card: ModelCard, predict: Predict) -> None:
+        """Answer predictions with ``predict`` from now on, for the model ``card`` describes."""
         self.openapi = openapi_document(
-            model.columns, model.info, self.settings.max_batch_rows, model.input_example
+            card.columns, card.info, self.settings.max_batch_rows, card.input_example
         )
-        self.reader = BodyReader(model.columns, self.settings.max_batch_rows)
-        self.predict = (
-            MergingPredictor(model.predict, self.settings.max_batch_rows)
-            if self.settings.merge_requests
-            else model.predict
-        )
-        self.log = self._prediction_log(model)
-        self.model = model
+        self.reader = BodyReader(card.columns, self.settings.max_batch_rows)
+        self.predict = predict
+        self.log = self._prediction_log(card)
+        self.card = card
         self.settled.set()
 
-    def _prediction_log(self, model: ServedModel) -> PredictionLog | None:
+    def serve(self, model: ServedModel) -> None:
+        """Hold ``model`` in this process, its calls merged by a ``Batcher`` of its own."""
+        settings = self.settings
+        batcher = Batcher(
+            model.predict,
+            settings.max_batch_rows,
+            settings.batch_wait_seconds,
+            merge=settings.merge_requests,
+        )
+        self.use(model.card, batcher)
+
+    def _prediction_log(self, card: ModelCard) -> PredictionLog | None:
         settings = self.settings
         if settings.prediction_log_dir is None or settings.log_sample_rate == 0:
             return None
@@ -97,28 +109,57 @@ class ServiceState:
             settings.log_max_bytes,
             settings.log_max_age_seconds,
         )
-        info = model.info
+        info = card.info
         return PredictionLog(log_settings, info["name"], info.get("version"), info.get("run_id"))
 
     def load(self) -> None:
-        """Load the configured model; a failure is logged and kept for ``/ready``."""
+        """Get the model: from the model process if there is one, else load it here.
+
+        A failure is logged and kept for ``/ready``.
+        """
+        settings = self.settings
         started = time.perf_counter()
         try:
-            self.use(load_served_model(self.settings))
+            if settings.model_socket is not None:
+                client = ModelClient(
+                    settings.model_socket, settings.load_wait_seconds, on_lost=self._model_lost
+                )
+                self.use(client.card(), client.predict)
+            else:
+                self.serve(load_served_model(settings))
         except Exception as error:
-            self.error = f"cannot load {self.settings.uri}: {error}"
+            unavailable = isinstance(error, ModelUnavailable)  # says what it could not load
+            self.error = str(error) if unavailable else f"cannot load {settings.uri}: {error}"
             self.settled.set()
-            log.exception("model load failed", extra={"model_uri": self.settings.uri})
+            log.error("model load failed: %s", self.error, exc_info=not unavailable)
             raise
-        info = self.model.info if self.model else {}
+        info = self.card.info if self.card else {}
         log.info(
-            "model loaded",
+            "model ready",
             extra={
                 "model_uri": info.get("uri"),
                 "model_version": info.get("version"),
                 "seconds": round(time.perf_counter() - started, 3),
             },
         )
+
+    def _model_lost(self, reason: str) -> None:
+        """The model process is gone: predictions get 503 from now on."""
+        self.error = reason
+        if self.on_model_lost is None:
+            log.error("%s: predictions get 503", reason)
+        else:
+            self.on_model_lost(reason)
+
+
+def stop_service(reason: str) -> None:
+    """Stop the whole service (gunicorn's master): what a worker does without a model process.
+
+    No worker can predict any more; a service that stops says so, and whatever
+    runs it (a container platform, systemd) starts it again.
+    """
+    log.error("%s: stopping the service so that it can be started again", reason)
+    os.kill(os.getppid(), signal.SIGTERM)
 
 
 def _json(payload: Any, status: int = 200) -> Response:
@@ -156,6 +197,7 @@ def create_app(
     *,
     model: ServedModel | None = None,
     load: str = "now",
+    on_model_lost: Callable[[str], None] | None = None,
 ) -> Flask:
     """Build the service.
 
@@ -166,16 +208,18 @@ def create_app(
         load: ``"now"`` loads the model before returning, ``"background"`` in a
             thread (``/health`` answers meanwhile, ``/ready`` says 503), ``"never"``
             leaves it unloaded.
+        on_model_lost: Called with the reason if the model process (``settings.model_socket``)
+            goes away; by default the error is logged and predictions get 503.
     """
     configure_logging()
     settings = settings or load_settings()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
-    state = ServiceState(settings)
+    state = ServiceState(settings, on_model_lost)
     _register_hooks(app)
     _register_routes(app, state)
     if model is not None:
-        state.use(model)
+        state.serve(model)
     elif load == "now":
         state.load()
     elif load == "background":
@@ -188,11 +232,11 @@ def create_asgi_app(settings: ServeSettings | None = None, *, load: str = "now")
 
     Requests are read whole in the event loop, then answered by ``create_app``'s
     application in ``settings.threads`` threads (see ``asgi``). Arguments as for
-    ``create_app``.
+    ``create_app``; a worker that loses the model process stops the service.
     """
     settings = settings or load_settings()
     return BufferedWSGI(
-        create_app(settings, load=load),
+        create_app(settings, load=load, on_model_lost=stop_service),
         max_body_bytes=settings.max_body_bytes,
         body_timeout_seconds=settings.body_timeout_seconds,
         threads=settings.threads,
@@ -265,7 +309,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
 
     @app.get("/")
     def index() -> Response:
-        return Response(index_page(state.model.info if state.model else None), mimetype="text/html")
+        return Response(index_page(state.card.info if state.card else None), mimetype="text/html")
 
     @app.get("/health")
     def health() -> Response:
@@ -273,21 +317,21 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
 
     @app.get("/ready")
     def ready() -> Response:
-        if state.model is None:
+        if state.card is None or state.error is not None:  # not loaded, or the process is gone
             return _error(503, state.error or "the model is still loading")
-        return _json({"status": "ready", "model": state.model.info["uri"]})
+        return _json({"status": "ready", "model": state.card.info["uri"]})
 
     @app.get("/model")
     def model_card() -> Response:
-        model = state.wait()
-        if model is None:
+        card = state.wait()
+        if card is None:
             return _error(503, state.error or "the model is still loading")
         return _json(
             {
-                **model.info,
-                "columns": [vars(column) for column in model.columns],
+                **card.info,
+                "columns": [vars(column) for column in card.columns],
                 "max_batch_rows": state.settings.max_batch_rows,
-                "input_example": model.input_example,
+                "input_example": card.input_example,
             }
         )
 
@@ -304,9 +348,9 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
 
     @app.post("/predict")
     def predict() -> Response:
-        model = state.wait()
+        card = state.wait()
         predict, reader = state.predict, state.reader
-        if model is None or predict is None or reader is None:
+        if card is None or predict is None or reader is None:
             return _error(503, state.error or "the model is still loading")
         if request.mimetype != JSON_TYPE:
             return _error(415, f"send the rows as {JSON_TYPE}, not '{request.mimetype or 'none'}'")
@@ -324,18 +368,20 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         metrics.INPUT_MISSING.observe(batch.missing_fraction)
         g.rows = len(batch.rows)
         try:
-            with _timed("model"):  # with merging, includes the wait for the shared call
+            with _timed("model"):  # includes the wait for the merged call
                 predictions = [_clean(value) for value in predict(batch.rows)]
         except ValueError as error:  # the model's own input checks (e.g. float32 overflow)
             log.warning("model rejected input", extra={"request_id": g.request_id})
             return _error(400, "the model rejected the rows", [str(error)])
+        except ModelUnavailable as error:
+            return _error(503, str(error))
         except Exception:
             log.exception("model failed", extra={"request_id": g.request_id})
             return _error(500, "the model failed; quote the request id when reporting it")
         metrics.ROWS_PREDICTED.inc(len(predictions))
         if state.log is not None and state.log.sampled():
             # One write to this worker's own file before the answer leaves (prediction_log.py).
-            names = [column.name for column in model.columns]
+            names = [column.name for column in card.columns]
             records = [dict(zip(names, row, strict=True)) for row in batch.rows]
             if state.log.write(g.request_id, records, predictions):
                 metrics.LOGGED_ROWS.inc(len(predictions))
@@ -346,7 +392,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         return _json(
             {
                 "predictions": predictions,
-                "model": {"name": model.info["name"], "version": model.info["version"]},
+                "model": {"name": card.info["name"], "version": card.info["version"]},
                 "request_id": g.request_id,
             }
         )

@@ -3,6 +3,10 @@
 ``PORT`` (default 8000), ``HOST`` (default 127.0.0.1: this machine only; the image
 sets 0.0.0.0) and ``WORKERS`` (default: one per CPU, at most 4) come from the
 environment; threads per worker and the body limits from ``conf/serve``.
+The model lives in one process of its own, started before the workers and
+stopped after them (``model_process``): one copy in memory, and one place where
+the requests of all workers are merged into model calls. If it stops, the
+workers stop the service, for whatever runs it to start it again.
 Workers are gunicorn's asyncio workers: a connection waiting for its headers or
 body costs no thread, and a request reaches the application's threads only once
 it has arrived whole (``asgi.py``), so slow or silent clients cannot stop the
@@ -16,7 +20,9 @@ files are marked dead when it exits, so its counts stay but its gauges go.
 from __future__ import annotations
 
 import os
+import shutil
 import socket
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -88,6 +94,45 @@ def on_starting(server: Any) -> None:
     folder.mkdir(parents=True, exist_ok=True)
     for stale in folder.glob("*.db"):
         stale.unlink()
+
+
+MODEL_PROCESS = "{{ cookiecutter.package_name }}.serving.model_process"
+# The model process of this service, once started (hooks run in gunicorn's master).
+_model_process: subprocess.Popen[bytes] | None = None
+
+
+def when_ready(server: Any) -> None:
+    """Start the model process; the workers, forked next, find its socket in ``MODEL_SOCKET``."""
+    global _model_process
+    folder = Path(tempfile.mkdtemp(prefix="model-"))  # only this user may open it
+    os.environ["MODEL_SOCKET"] = str(folder / "model.sock")
+    _model_process = subprocess.Popen(
+        [sys.executable, "-m", MODEL_PROCESS, os.environ["MODEL_SOCKET"], str(os.getpid())]
+    )
+    server.log.info("Started the model process (pid: %s)", _model_process.pid)
+
+
+def on_exit(server: Any) -> None:
+    """Stop the model process after the workers; exit 1 if it had ended unasked (a crash).
+
+    A model process that stops as asked removes its socket; one that was killed
+    (out of memory, a crash) leaves it behind.
+    """
+    if _model_process is None:
+        return
+    socket_path = Path(os.environ["MODEL_SOCKET"])
+    if _model_process.poll() is None:
+        _model_process.terminate()  # it stops once no worker is connected: at once, now
+        try:
+            _model_process.wait(graceful_timeout)
+        except subprocess.TimeoutExpired:
+            _model_process.kill()
+            _model_process.wait()
+    crashed = socket_path.exists()
+    shutil.rmtree(socket_path.parent, ignore_errors=True)
+    if crashed:
+        server.log.error("The model process ended unasked (see its log above)")
+        sys.exit(1)  # a failure, for whatever runs the service to start it again
 
 
 def child_exit(server: Any, worker: Any) -> None:

@@ -1,4 +1,4 @@
-"""The model the service holds: loaded once, with what clients need to know about it."""
+"""The model the service holds: loaded once, with what clients need to know about it (its card)."""
 
 from __future__ import annotations
 
@@ -21,25 +21,37 @@ from .settings import ServeSettings
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class ServedModel:
-    """A loaded model, its input columns and its identity in the registry."""
+@dataclass(frozen=True)
+class ModelCard:
+    """What the service tells about its model: input columns, registry identity, an example.
 
-    model: PyFuncModel
+    Plain data, so that it can travel from the process that holds the model to the
+    processes that answer requests (``model_process``).
+    """
+
     columns: list[Column]
     info: dict[str, Any] = field(default_factory=dict)
     input_example: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass
+class ServedModel:
+    """A loaded model and its card."""
+
+    model: PyFuncModel
+    card: ModelCard
     _raw: Any = None
 
     def __post_init__(self) -> None:
         """Use the bare scikit-learn estimator when there is one (skips pyfunc's overhead)."""
-        if "sklearn" in self.model.metadata.flavors and all(c.numeric for c in self.columns):
+        numeric = all(column.numeric for column in self.card.columns)
+        if "sklearn" in self.model.metadata.flavors and numeric:
             self._raw = self.model.get_raw_model()  # type: ignore[no-untyped-call]
 
     def predict(self, rows: list[list[Any]]) -> list[Any]:
         """Predict one value per row (checked; values in column order), as JSON-ready values."""
         predictor = self._raw if self._raw is not None else self.model
-        output = predictor.predict(rows_frame(rows, self.columns))
+        output = predictor.predict(rows_frame(rows, self.card.columns))
         if isinstance(output, pd.DataFrame):
             return list(output.to_dict(orient="records"))
         values: list[Any] = np.asarray(output).tolist()
@@ -102,4 +114,4 @@ def load_served_model(settings: ServeSettings) -> ServedModel:
     signature = model.metadata.signature
     info = _registry_info(settings, model)
     info["signature"] = _signature_json(signature)
-    return ServedModel(model, columns, info, _example(model, path, columns))
+    return ServedModel(model, ModelCard(columns, info, _example(model, path, columns)))

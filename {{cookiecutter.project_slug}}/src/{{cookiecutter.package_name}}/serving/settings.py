@@ -36,10 +36,14 @@ class ServeSettings:
     body_timeout_seconds: float = 10.0
     threads: int = 32
     merge_requests: bool = True
+    batch_wait_seconds: float = 0.005
     log_sample_rate: float = 1.0
     log_max_bytes: int = 64 * 1024 * 1024
     log_max_age_seconds: float = 3600.0
     prediction_log_dir: Path | None = None  # None: no prediction log
+    # Where the model process listens (``model_process``); None: the model is loaded
+    # in this process. Set by ``gunicorn_conf`` for its workers, not by people.
+    model_socket: Path | None = None
 
     def __post_init__(self) -> None:
         """Reject limits that would refuse every request."""
@@ -59,6 +63,10 @@ class ServeSettings:
             raise SettingsError(f"threads must be at least 1, got {self.threads}")
         if self.load_wait_seconds < 0:
             raise SettingsError(f"load_wait_seconds must be >= 0, got {self.load_wait_seconds}")
+        if not 0 <= self.batch_wait_seconds <= 1:
+            raise SettingsError(
+                f"batch_wait_seconds must be 0 to 1 (seconds), got {self.batch_wait_seconds}"
+            )
 
     @property
     def reference(self) -> ModelReference:
@@ -81,7 +89,9 @@ ENV_OVERRIDES = {
     "BODY_TIMEOUT_SECONDS": "body_timeout_seconds",
     "THREADS": "threads",
     "MERGE_REQUESTS": "merge_requests",
+    "BATCH_WAIT_SECONDS": "batch_wait_seconds",
     "LOG_SAMPLE_RATE": "log_sample_rate",
+    "MODEL_SOCKET": "model_socket",
 }
 
 
@@ -98,7 +108,9 @@ PARSERS: dict[str, tuple[Callable[[str], object], str]] = {
     "body_timeout_seconds": (float, "a number (float)"),
     "threads": (int, "a number (int)"),
     "merge_requests": (_boolean, "true or false"),
+    "batch_wait_seconds": (float, "a number of seconds from 0 to 1"),
     "log_sample_rate": (float, "a number from 0 to 1"),
+    "model_socket": (Path, "a path"),
 }
 
 
