@@ -5,8 +5,9 @@ its ``spark`` group and trained), makes Parquet files of 1M and 10M rows from th
 example's source (its rows drawn again and again), and scores each with the
 champion twice: ``<slug>-predict`` (pandas, 100,000 rows at a time, one process)
 and ``<slug>-predict --engine spark --master local[2]``. For each run it prints
-the wall time and the peak memory of the command's whole process group (Spark's
-JVM and its Python workers included), sampled every 50 ms; then the ratios, how
+the wall time and the peak memory of the command and every process it started
+(Spark's JVM, and its Python workers, which run in a session of their own),
+sampled every 50 ms; then the ratios, how
 memory grows with the rows, and where Spark's time line crosses pandas' (each
 fitted through its two points). It asserts nothing.
 
@@ -27,7 +28,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.project import bake, default_package_index_url, make, project_env, run
-from tools.servers import group_rss_bytes, stop_process_group
+from tools.servers import stop_process_group, tree_rss_bytes
 
 PACKAGE = "my_ml_project"
 SAMPLE_SECONDS = 0.05
@@ -49,14 +50,14 @@ writer.close()
 
 @dataclass(frozen=True)
 class Run:
-    """One scoring command: its wall time and the peak memory of its process group."""
+    """One scoring command: its wall time and the peak memory of its processes."""
 
     seconds: float
     peak_mb: float
 
 
 def measured(command: list[str], project: Path, log: Path) -> Run:
-    """Run ``command`` in a process group of its own, sampling the group's memory.
+    """Run ``command`` in a process group of its own, sampling the memory of its process tree.
 
     What it prints goes to ``log`` (Spark's progress would fill a pipe no one reads).
     """
@@ -73,7 +74,7 @@ def measured(command: list[str], project: Path, log: Path) -> Run:
         peak = 0
         try:
             while process.poll() is None:
-                peak = max(peak, group_rss_bytes(process.pid))
+                peak = max(peak, tree_rss_bytes(process.pid))
                 time.sleep(SAMPLE_SECONDS)
         finally:
             stop_process_group(process)

@@ -202,7 +202,23 @@ def group_cpu_seconds(pgid: int) -> dict[int, float]:
     return {pid: (int(f[11]) + int(f[12])) / ticks for pid, f in _group_stats(pgid)}
 
 
-def group_rss_bytes(pgid: int) -> int:
-    """Resident memory, in bytes, of every live process of process group ``pgid`` together."""
+def tree_rss_bytes(pid: int) -> int:
+    """Resident memory, in bytes, of process ``pid`` and all its live descendants together.
+
+    The tree rather than the process group: a program may start helpers in groups of
+    their own (Spark's JVM starts its Python workers' daemon in a new session).
+    """
+    stats = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            text = stat.read_text()
+        except OSError:  # the process ended meanwhile
+            continue
+        stats[int(stat.parent.name)] = text[text.rindex(")") + 2 :].split()
+    tree, added = {pid}, True
+    while added:  # ppid is fields[1]
+        found = {child for child, fields in stats.items() if int(fields[1]) in tree}
+        added = bool(found - tree)
+        tree |= found
     page = os.sysconf("SC_PAGE_SIZE")
-    return sum(int(fields[21]) * page for _, fields in _group_stats(pgid))  # rss: field 24
+    return sum(int(stats[member][21]) * page for member in tree if member in stats)  # rss: 24
