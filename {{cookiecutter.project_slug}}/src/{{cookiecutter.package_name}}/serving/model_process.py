@@ -128,7 +128,7 @@ class ModelHost:
         with self._lock:
             self._connections += 1
 
-    def stop(self, *_: object) -> None:
+    def stop(self) -> None:
         """Stop once the last worker has closed its connection: at once if none is open."""
         with self._lock:
             self._stopping = True
@@ -181,7 +181,10 @@ def main(argv: list[str] | None = None) -> None:
     path, parent = sys.argv[1:] if argv is None else argv
     threading.Thread(target=_exit_with, args=(int(parent),), daemon=True).start()
     host = ModelHost(load_settings(), Path(path))
-    signal.signal(signal.SIGTERM, host.stop)
+    # In a thread of its own: a signal handler must not wait for a lock its thread may hold.
+    signal.signal(
+        signal.SIGTERM, lambda *_: threading.Thread(target=host.stop, daemon=True).start()
+    )
     with Listener(path, family="AF_UNIX", backlog=64) as listener:
         threading.Thread(target=host.load, name="load", daemon=True).start()
         while True:
