@@ -178,17 +178,24 @@ def predict_example(url: str, row: Mapping[str, Any] | None = None) -> dict[str,
     return answer
 
 
-def _group_stats(pgid: int) -> Iterator[tuple[int, list[str]]]:
-    """Each live process of process group ``pgid``: its pid and the fields of its
-    ``/proc/<pid>/stat`` after "pid (command)" (Linux; state is fields[0], pgrp fields[2])."""
+def _stats() -> dict[int, list[str]]:
+    """Each live process: its pid and the fields of its ``/proc/<pid>/stat`` after
+    "pid (command)" (Linux; state is fields[0], ppid fields[1], pgrp fields[2])."""
+    stats = {}
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
         except OSError:  # the process ended meanwhile
             continue
-        fields = text[text.rindex(")") + 2 :].split()
+        stats[int(stat.parent.name)] = text[text.rindex(")") + 2 :].split()
+    return stats
+
+
+def _group_stats(pgid: int) -> Iterator[tuple[int, list[str]]]:
+    """Each live process of process group ``pgid``, as ``_stats`` gives it."""
+    for pid, fields in _stats().items():
         if int(fields[2]) == pgid:
-            yield int(stat.parent.name), fields
+            yield pid, fields
 
 
 def group_cpu_seconds(pgid: int) -> dict[int, float]:
@@ -208,13 +215,7 @@ def tree_rss_bytes(pid: int) -> int:
     The tree rather than the process group: a program may start helpers in groups of
     their own (Spark's JVM starts its Python workers' daemon in a new session).
     """
-    stats = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            text = stat.read_text()
-        except OSError:  # the process ended meanwhile
-            continue
-        stats[int(stat.parent.name)] = text[text.rindex(")") + 2 :].split()
+    stats = _stats()
     tree, added = {pid}, True
     while added:  # ppid is fields[1]
         found = {child for child, fields in stats.items() if int(fields[1]) in tree}

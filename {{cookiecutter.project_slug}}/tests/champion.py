@@ -92,6 +92,10 @@ class Champion:
             for row in inputs.to_dict("records")
         ]
 
+    def rows(self, records: list[Record]) -> list[list[Any]]:
+        """``records`` as a worker hands them to the model: values in signature order."""
+        return [[record[name] for name in self.names] for record in records]
+
     def predict(self, records: list[Record]) -> list[Any]:
         """The champion's predictions, as JSON values, on rows of the service's JSON form."""
         frame = pd.DataFrame.from_records(records, columns=self.names)

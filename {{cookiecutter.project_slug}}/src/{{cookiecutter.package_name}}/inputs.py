@@ -260,7 +260,10 @@ def check_records(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> 
     return RecordsCheck(problems, empty_cells / cells if cells else 0.0)
 
 
-def rows_frame(rows: Sequence[Sequence[Any]], columns: Sequence[Column]) -> pd.DataFrame:
+Row = list[Any]  # one row's values, in the model's column order (the service's form)
+
+
+def rows_frame(rows: Sequence[Row], columns: Sequence[Column]) -> pd.DataFrame:
     """Checked rows, each its values in ``columns``' order, as the model takes them.
 
     Numeric columns become floats (null: NaN). The service builds one frame for

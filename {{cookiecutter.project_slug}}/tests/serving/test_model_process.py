@@ -24,11 +24,12 @@ from {{ cookiecutter.package_name }}.serving.model_client import (
     ModelRefused,
     ModelUnavailable,
 )
+from {{ cookiecutter.package_name }}.serving.model_process import main as serve_model
 from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 
 from ..champion import Champion
 
-MODULE = "{{ cookiecutter.package_name }}.serving.model_process"
+MODULE = serve_model.__module__  # run as ``python -m``
 START_SECONDS = 120.0  # to start and load the model, on a busy machine
 
 
@@ -82,12 +83,11 @@ def test_the_card_and_predictions_are_those_of_the_model_loaded_here(
 ) -> None:
     client = connect()
     records = champion.records(champion.test_rows(5))
-    rows = [[record[name] for name in champion.names] for record in records]
 
     card = client.card()
 
     assert card == load_served_model(ServeSettings(registered_model)).card
-    champion.assert_predictions(client.predict(rows), champion.predict(records))
+    champion.assert_predictions(client.predict(champion.rows(records)), champion.predict(records))
 
 
 def test_the_service_predicts_through_the_model_process_until_it_stops(
@@ -123,8 +123,7 @@ def test_the_requests_of_several_workers_each_get_their_own_answers(
     workers[0].card()  # loaded
     records = champion.records(champion.test_rows(12))
     expected = champion.predict(records)
-    rows = [[record[name] for name in champion.names] for record in records]
-    calls = [(workers[i % 2], [row]) for i, row in enumerate(rows)]
+    calls = [(workers[i % 2], [row]) for i, row in enumerate(champion.rows(records))]
 
     with ThreadPoolExecutor(len(calls)) as pool:
         answers = list(pool.map(lambda call: call[0].predict(call[1]), calls))
@@ -140,7 +139,7 @@ def test_rows_the_model_refuses_are_refused_with_its_message(
     client = connect()
 
     with pytest.raises(ModelRefused):
-        client.predict([[record[name] for name in champion.names]])
+        client.predict(champion.rows([record]))
 
 
 def test_a_model_that_cannot_load_is_named_to_every_worker(
@@ -185,14 +184,13 @@ def test_asked_to_stop_it_answers_until_the_workers_close_then_removes_its_socke
     champion: Champion,
 ) -> None:
     records = champion.records(champion.test_rows(1))
-    row = [records[0][name] for name in champion.names]
     client = connect()
     client.card()
 
     model_process.terminate()
     time.sleep(1)
     still_running = model_process.poll() is None
-    answer = client.predict([row])
+    answer = client.predict(champion.rows(records))
     client.close()
 
     assert still_running

@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from ..prediction_log import LogSettings, PredictionLog
 from . import metrics
 from .asgi import BufferedWSGI
-from .batching import Batcher, Predict
+from .batching import Predict
 from .body import BodyReader, NotJsonError, RequestError
 from .logs import configure_logging
 from .model import ModelCard, ServedModel, load_served_model
@@ -90,14 +90,7 @@ class ServiceState:
 
     def serve(self, model: ServedModel) -> None:
         """Hold ``model`` in this process, its calls merged by a ``Batcher`` of its own."""
-        settings = self.settings
-        batcher = Batcher(
-            model.predict,
-            settings.max_batch_rows,
-            settings.batch_wait_seconds,
-            merge=settings.merge_requests,
-        )
-        self.use(model.card, batcher)
+        self.use(model.card, model.batcher(self.settings))
 
     def _prediction_log(self, card: ModelCard) -> PredictionLog | None:
         settings = self.settings

@@ -28,7 +28,8 @@ from dataclasses import dataclass, field
 from itertools import chain
 from typing import Any
 
-Row = list[Any]  # one row's values, in the model's column order
+from ..inputs import Row
+
 Predict = Callable[[list[Row]], list[Any]]
 
 

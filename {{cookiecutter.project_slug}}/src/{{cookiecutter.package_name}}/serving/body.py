@@ -31,13 +31,10 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from ..inputs import Column, InputSchemaError, check_records, rows_text
+from ..inputs import Column, InputSchemaError, Row, check_records, rows_text
 
 SPLIT_KEYS = ("columns", "data", "index")  # "index" (pandas writes it) is ignored
 SHAPES = 'a JSON object (one row), an array of them, or {"columns": [...], "data": [[...]]}'
-
-
-Row = list[Any]  # one row's values, in the model's column order
 
 
 @dataclass(frozen=True)

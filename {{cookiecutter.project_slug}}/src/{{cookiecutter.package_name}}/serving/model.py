@@ -15,7 +15,8 @@ from mlflow.models import ModelSignature
 from mlflow.pyfunc import PyFuncModel
 
 from ..inference import input_columns
-from ..inputs import Column, rows_frame
+from ..inputs import Column, Row, rows_frame
+from .batching import Batcher
 from .settings import ServeSettings
 
 log = logging.getLogger(__name__)
@@ -48,7 +49,7 @@ class ServedModel:
         if "sklearn" in self.model.metadata.flavors and numeric:
             self._raw = self.model.get_raw_model()  # type: ignore[no-untyped-call]
 
-    def predict(self, rows: list[list[Any]]) -> list[Any]:
+    def predict(self, rows: list[Row]) -> list[Any]:
         """Predict one value per row (checked; values in column order), as JSON-ready values."""
         predictor = self._raw if self._raw is not None else self.model
         output = predictor.predict(rows_frame(rows, self.card.columns))
@@ -56,6 +57,15 @@ class ServedModel:
             return list(output.to_dict(orient="records"))
         values: list[Any] = np.asarray(output).tolist()
         return values
+
+    def batcher(self, settings: ServeSettings) -> Batcher:
+        """The model's calls for many requests at once, merged as ``settings`` say."""
+        return Batcher(
+            self.predict,
+            settings.max_batch_rows,
+            settings.batch_wait_seconds,
+            merge=settings.merge_requests,
+        )
 
 
 def _example(model: PyFuncModel, path: str, columns: list[Column]) -> list[dict[str, Any]]:

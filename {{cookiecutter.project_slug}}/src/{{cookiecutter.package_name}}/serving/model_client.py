@@ -17,6 +17,7 @@ from multiprocessing.connection import Client, Connection
 from pathlib import Path
 from typing import Any
 
+from ..inputs import Row
 from .model import ModelCard
 
 CONNECT_RETRY_SECONDS = 0.05
@@ -80,7 +81,7 @@ class ModelClient:
         card: ModelCard = self._call("card", None)
         return card
 
-    def predict(self, rows: list[list[Any]]) -> list[Any]:
+    def predict(self, rows: list[Row]) -> list[Any]:
         """The predictions for ``rows``, merged by the model process with other requests'.
 
         Raises:

@@ -40,6 +40,7 @@ from multiprocessing.connection import Connection, Listener
 from pathlib import Path
 from typing import Any
 
+from ..inputs import Row
 from .batching import Batcher
 from .logs import configure_logging
 from .model import ModelCard, load_served_model
@@ -76,12 +77,7 @@ class ModelHost:
             self.error = f"cannot load {settings.uri}: {error}"
             log.exception("model load failed", extra={"model_uri": settings.uri})
         else:
-            self.batcher = Batcher(
-                model.predict,
-                settings.max_batch_rows,
-                settings.batch_wait_seconds,
-                merge=settings.merge_requests,
-            )
+            self.batcher = model.batcher(settings)
             self.card = model.card
             log.info(
                 "model loaded",
@@ -141,7 +137,7 @@ class ModelHost:
         self.socket_path.unlink(missing_ok=True)
         os._exit(0)
 
-    def _predict(self, request_id: int, rows: list[list[Any]], send: Send) -> None:
+    def _predict(self, request_id: int, rows: list[Row], send: Send) -> None:
         if self.batcher is None:
             send(("unavailable", request_id, self.error))
             return
