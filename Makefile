@@ -49,7 +49,7 @@ benchmark-monitoring: setup ## The monitor on 1M logged predictions; service req
 	$(VENV)/bin/python -m tools.benchmark_monitoring
 
 .PHONY: benchmark-batch
-benchmark-batch: setup ## Batch scoring of 1M and 10M rows: pandas command vs Spark local[2], time and peak memory
+benchmark-batch: setup ## Batch scoring of 1M, 3M and 10M rows: pandas command vs Spark local[2], time and peak memory
 	bash tools/system-deps.sh
 	$(VENV)/bin/python -m tools.benchmark_batch
 

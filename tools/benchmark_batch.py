@@ -1,20 +1,22 @@
 """Benchmark batch scoring: the pandas command (a batch of rows at a time) against Spark.
 
 Bakes the default project (or reuses one given with ``--project``, installed with
-its ``spark`` group and trained), makes Parquet files of 1M and 10M rows from the
-example's source (its rows drawn again and again), and scores each with the
-champion twice: ``<slug>-predict`` (pandas, 100,000 rows at a time, one process)
-and ``<slug>-predict --engine spark --master local[2]``. For each run it prints
-the wall time and the peak memory of the command and every process it started
-(Spark's JVM, and its Python workers, which run in a session of their own),
-sampled every 50 ms; then the ratios, how
-memory grows with the rows, and where Spark's time line crosses pandas' (each
-fitted through its two points). It asserts nothing.
+its ``spark`` group and trained), makes Parquet files of 1M, 3M and 10M rows from
+the example's source (its rows drawn again and again), and scores each with the
+champion twice: ``<slug>-predict`` (pandas, 100,000 rows at a time, one process) and
+``<slug>-predict --engine spark --master local[2]``. For each run it prints the wall
+time and the peak memory of the command and every process it started (Spark's JVM,
+and its Python workers, which run in a session of their own; proportional set sizes,
+so pages forked workers share count once), sampled every 100 ms; then the ratios,
+how memory grows from one size to the next, and where Spark's time line crosses
+pandas' (each fitted through its two largest sizes, past Spark's warm-up: its
+workers start, load the model and compile as the first tasks run). It asserts
+nothing.
 
 Targets (#15): Spark's peak memory stays flat as rows grow; the pandas command's
 peak memory at 10M rows is bounded (it streams).
 
-    python -m tools.benchmark_batch [--project PATH] [--rows 1000000,10000000]
+    python -m tools.benchmark_batch [--project PATH] [--rows 1000000,3000000,10000000]
 """
 
 from __future__ import annotations
@@ -28,10 +30,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.project import bake, default_package_index_url, make, project_env, run
-from tools.servers import stop_process_group, tree_rss_bytes
+from tools.servers import stop_process_group, tree_memory_bytes
 
 PACKAGE = "my_ml_project"
-SAMPLE_SECONDS = 0.05
+SAMPLE_SECONDS = 0.1  # a sample reads /proc for every process of the tree: 10-20 ms
 
 # Writes a Parquet file of argv[2] rows drawn from the example's source, 500,000 at a time.
 MAKE_INPUT = """
@@ -74,7 +76,7 @@ def measured(command: list[str], project: Path, log: Path) -> Run:
         peak = 0
         try:
             while process.poll() is None:
-                peak = max(peak, tree_rss_bytes(process.pid))
+                peak = max(peak, tree_memory_bytes(process.pid))
                 time.sleep(SAMPLE_SECONDS)
         finally:
             stop_process_group(process)
@@ -112,14 +114,16 @@ def main() -> None:
     """Measure and print; see the module docstring."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--project", type=Path, help="an installed, trained project to reuse")
-    parser.add_argument("--rows", default="1000000,10000000", help="two table sizes")
+    parser.add_argument("--rows", default="1000000,3000000,10000000", help="table sizes")
     args = parser.parse_args()
-    small, large = (int(rows) for rows in args.rows.split(","))
+    sizes = sorted(int(rows) for rows in args.rows.split(","))
+    if len(sizes) < 2:
+        parser.error("--rows: give at least two table sizes, comma-separated")
     workdir = Path(tempfile.mkdtemp(prefix="benchmark-batch-"))
     try:
         project = prepared_project(args.project, workdir)
         pandas, spark = [], []
-        for rows in (small, large):
+        for rows in sizes:
             source = workdir / f"rows-{rows}.parquet"
             run(["poetry", "run", "python", "-c", MAKE_INPUT, str(source), str(rows)], project)
             predict = ["poetry", "run", "python", "-m", f"{PACKAGE}.predict", str(source)]
@@ -139,12 +143,14 @@ def main() -> None:
                 f"   time spark/pandas {spark[-1].seconds / pandas[-1].seconds:.2f}",
                 flush=True,
             )
-        print(
-            f"\nPeak memory {large:,} vs {small:,} rows: pandas x"
-            f"{pandas[1].peak_mb / pandas[0].peak_mb:.2f}, spark x"
-            f"{spark[1].peak_mb / spark[0].peak_mb:.2f} (flat: close to 1)"
-        )
-        where = crossover(small, large, (pandas[0], pandas[1]), (spark[0], spark[1]))
+        print("\nPeak memory as rows grow (flat: close to 1):")
+        for index in range(1, len(sizes)):
+            print(
+                f"  {sizes[index]:>12,} vs {sizes[index - 1]:,} rows: pandas x"
+                f"{pandas[index].peak_mb / pandas[index - 1].peak_mb:.2f}, spark x"
+                f"{spark[index].peak_mb / spark[index - 1].peak_mb:.2f}"
+            )
+        where = crossover(sizes[-2], sizes[-1], (pandas[-2], pandas[-1]), (spark[-2], spark[-1]))
         print(f"Spark faster from: {where}")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

@@ -209,11 +209,17 @@ def group_cpu_seconds(pgid: int) -> dict[int, float]:
     return {pid: (int(f[11]) + int(f[12])) / ticks for pid, f in _group_stats(pgid)}
 
 
-def tree_rss_bytes(pid: int) -> int:
-    """Resident memory, in bytes, of process ``pid`` and all its live descendants together.
+def tree_memory_bytes(pid: int) -> int:
+    """Memory, in bytes, of process ``pid`` and all its live descendants together.
 
     The tree rather than the process group: a program may start helpers in groups of
     their own (Spark's JVM starts its Python workers' daemon in a new session).
+    A process counts its resident size, except that pages a forked copy shares with
+    the process it was forked from count once: a family of forked copies (Spark's
+    Python workers and their daemon) counts its proportional set sizes (a page
+    shared by n processes counts 1/n in each; slower to read, so only there). A
+    child that runs in its parent's memory (a JVM starting a program: between
+    ``vfork`` and ``exec``) is left out, its size being its parent's.
     """
     stats = _stats()
     tree, added = {pid}, True
@@ -221,5 +227,43 @@ def tree_rss_bytes(pid: int) -> int:
         found = {child for child, fields in stats.items() if int(fields[1]) in tree}
         added = bool(found - tree)
         tree |= found
+    tree &= stats.keys()
+    commands = {member: _command(member) for member in tree}
+    parents = {member: int(stats[member][1]) for member in tree if member != pid}
+    forked = {
+        member
+        for member, parent in parents.items()
+        if parent in tree and commands[member] == commands[parent]
+    }
+    families = forked | {parents[member] for member in forked}
     page = os.sysconf("SC_PAGE_SIZE")
-    return sum(int(stats[member][21]) * page for member in tree if member in stats)  # rss: 24
+    total = 0
+    for member in tree:
+        parent = parents.get(member)
+        if parent in tree and stats[parent][20:22] == stats[member][20:22]:
+            continue  # vsize and rss (fields 23, 24) are its parent's: the same memory
+        if member in families:
+            total += _proportional_bytes(member)
+        else:
+            total += int(stats[member][21]) * page
+    return total
+
+
+def _command(pid: int) -> bytes:
+    """The command line of process ``pid`` (empty if it has ended)."""
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return b""
+
+
+def _proportional_bytes(pid: int) -> int:
+    """The proportional set size of process ``pid`` in bytes (0 if it has ended)."""
+    try:
+        with open(f"/proc/{pid}/smaps_rollup", encoding="ascii") as rollup:
+            for line in rollup:
+                if line.startswith("Pss:"):
+                    return int(line.split()[1]) * 1024  # in kB
+    except OSError:  # the process ended meanwhile
+        pass
+    return 0

@@ -15,8 +15,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
-import pyarrow as pa
-import pyarrow.fs as pa_fs
 import pyarrow.parquet as pq
 import pytest
 
@@ -26,7 +24,6 @@ from {{ cookiecutter.package_name }}.inputs import InputSchemaError
 from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import predict_file
 from {{ cookiecutter.package_name }}.spark_scoring import (
-    read_pieces,
     score_table,
     spark_session,
 )
@@ -192,15 +189,3 @@ def test_an_existing_output_is_left_alone(
         score_table(spark, str(source), str(output), reference, load_metadata().storage)
 
     assert [p.name for p in output.iterdir()] == ["mine.txt"]
-
-
-def test_a_large_row_group_is_read_a_batch_at_a_time(tmp_path: Path) -> None:
-    path = tmp_path / "visits.parquet"
-    pq.write_table(pa.table({"visits": list(range(250))}), path, row_group_size=250)
-    task = pa.RecordBatch.from_pydict({"path": [str(path)], "row_group": [0]})
-    schema = pa.schema([("visits", pa.int64())])
-
-    batches = list(read_pieces(pa_fs.LocalFileSystem(), schema, iter([task]), batch_rows=100))
-
-    assert [batch.num_rows for batch in batches] == [100, 100, 50]
-    assert pa.Table.from_batches(batches).column("visits").to_pylist() == list(range(250))

@@ -24,14 +24,16 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-from mlflow.types import Schema
 
 from .data.column_types import dates_as_text
+
+if TYPE_CHECKING:  # MLflow is heavy, and Spark's workers import this module for the checks
+    from mlflow.types import Schema
 
 NUMERIC_TYPES = frozenset({"double", "float", "long", "integer"})
 JSON_TYPES: dict[str, type] = {"string": str, "boolean": bool}
@@ -186,9 +188,9 @@ def _as_text(column: pd.Series) -> pd.Series:
     """A text column as the model takes it: dates in ISO 8601, missing values as None."""
     if pd.api.types.is_datetime64_any_dtype(column):
         return dates_as_text(column)
-    text = column.astype("object").map(
-        lambda value: value if isinstance(value, str) else str(value), na_action="ignore"
-    )
+    text = column.astype("object")
+    if not pd.api.types.is_string_dtype(column):  # some values are not text (pandas looks)
+        text = text.map(str, na_action="ignore")
     # map's result is pandas' text type, whose missing value is NaN: None needs objects.
     return text.astype("object").where(column.notna(), None)
 

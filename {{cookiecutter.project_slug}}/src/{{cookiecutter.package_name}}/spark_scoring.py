@@ -11,6 +11,7 @@ The model is MLflow's logged model turned into a Spark function
 them, the rows are held to the rules of the pandas path (``inputs.check_frame``)
 and a broken rule is told in the same words; rows are counted from the start of
 the part of the input Spark gave one task (the whole input, when it is small).
+What runs in Spark's tasks, apart from the model, is in ``spark_tasks``.
 
 Where it runs is Spark's choice: ``local[*]`` on this machine, the cluster under
 ``spark-submit`` (``--master`` names one). pyspark is the optional ``spark``
@@ -27,23 +28,20 @@ a cluster alike. On a cluster, a local path must be one every machine sees.
 from __future__ import annotations
 
 import functools
-import itertools
 import os
 import re
 import shutil
 import sys
 import time
 import uuid
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import mlflow
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pa_csv
-import pyarrow.dataset as pa_ds
 import pyarrow.fs as pa_fs
 import pyarrow.parquet as pq
 from mlflow import MlflowClient
@@ -54,14 +52,16 @@ from .data.errors import DataValidationError
 from .data.formats import CSV_SUFFIXES, PARQUET_SUFFIXES, csv_separator, is_table
 from .data.tables import BATCH_ROWS
 from .inference import ModelReference
-from .inputs import Column, InputSchemaError, check_frame, signature_columns
+from .inputs import Column, InputSchemaError, signature_columns
 from .metadata import Storage
 from .s3 import is_s3, s3_filesystem, s3_path
+from .spark_tasks import check_batches, input_field, model_input, read_and_check, write_s3_part
 
 if TYPE_CHECKING:  # pyspark is optional: imported where it runs, so the module loads without it
     from pyspark.errors import PySparkException
     from pyspark.sql import DataFrame, SparkSession
 
+ARROW_BATCH_ROWS = "spark.sql.execution.arrow.maxRecordsPerBatch"
 SCHEMA_ERROR = re.compile(r"InputSchemaError: (.*?)(?:\n\S|\Z)", re.DOTALL)
 PYTHON_ERROR = re.compile(r"^[A-Za-z_][\w.]*(Error|Exception): ")  # a traceback's last line
 
@@ -120,13 +120,13 @@ def score_table(
         raise InputSchemaError(["the model was logged without a signature"])
     columns = signature_columns(signature.inputs)
     try:
-        table = read_source(spark, source, storage)
-        unknown = [name for name in partition_by if name not in [*table.columns, PREDICTION]]
+        table = checked_table(spark, source, storage, columns)
+        scored = score(spark, table, model_uri, columns, signature.outputs)
+        unknown = [name for name in partition_by if name not in scored.columns]
         if unknown:
             raise DataValidationError(
                 f"--partition-by: {source} has no column {', '.join(map(repr, unknown))}"
             )
-        scored = score(spark, checked(table, columns), model_uri, columns, signature.outputs)
         rows = write_scored(spark, scored, output, storage, partition_by)
     except PySparkException as error:
         raise explain(error, source) from error
@@ -135,43 +135,9 @@ def score_table(
     return ScoredTable(output, rows, time.perf_counter() - started, model_uri)
 
 
-def checked(table: DataFrame, columns: Sequence[Column]) -> DataFrame:
-    """``table`` and, beside its columns, the model's inputs checked and as the model takes them.
-
-    The inputs are hidden columns (``model_input``) the scoring drops; the table's
-    own columns are written as read. A missing column is told by the check, with
-    every other problem of its rows.
-    """
-    from pyspark.sql.types import DoubleType, StringType, StructField, StructType
-
-    inputs = [
-        StructField(model_input(c.name), DoubleType() if c.numeric else StringType())
-        for c in columns
-    ]
-    schema = StructType([*table.schema.fields, *inputs])
-    return table.mapInPandas(functools.partial(_check_batches, columns), schema)
-
-
 def quoted(name: str) -> str:
     """``name`` as Spark reads a column's name literally: a dot is not a struct's field."""
     return "`" + name.replace("`", "``") + "`"
-
-
-def model_input(name: str) -> str:
-    """The hidden column that holds the checked input ``name``."""
-    return f"__model_input__{name}"
-
-
-def _check_batches(
-    columns: Sequence[Column], frames: Iterator[pd.DataFrame]
-) -> Iterator[pd.DataFrame]:
-    """In a Spark task: check each batch, with rows counted from the task's first."""
-    rows = 0
-    for frame in frames:
-        frame.index = pd.RangeIndex(rows, rows + len(frame))
-        inputs = check_frame(frame, columns)
-        rows += len(frame)
-        yield frame.assign(**{model_input(name): inputs[name] for name in inputs.columns})
 
 
 def score(
@@ -183,7 +149,7 @@ def score(
 ) -> DataFrame:
     """``table`` with a ``prediction`` column from the model at ``model_uri``.
 
-    The model reads the hidden checked inputs of ``checked``, which are then dropped.
+    The model reads the hidden checked inputs of ``checked_table``, which are then dropped.
     """
     from pyspark.sql.functions import struct
 
@@ -227,15 +193,22 @@ def explain(error: PySparkException, source: str) -> ValueError:
 # Reading and writing tables.
 
 
-def read_source(spark: SparkSession, source: str, storage: Storage) -> DataFrame:
-    """Read a CSV or Parquet table: a file, or a folder of files of one format.
+def checked_table(
+    spark: SparkSession, source: str, storage: Storage, columns: Sequence[Column]
+) -> DataFrame:
+    """Read a CSV or Parquet table (a file, or a folder of files of one format) and check it.
+
+    Beside the table's columns, as read, are the model's inputs ``columns`` checked
+    and as the model takes them (hidden columns, ``spark_tasks.model_input``). A
+    missing column is told by the check, with every other problem of its rows.
 
     A CSV file's columns are read as text, as written, as the pandas path reads
     them; Parquet columns keep their types. Parquet files, and every table in S3,
-    are read by Arrow in Spark's tasks, a row group (CSV: a file) per task: Arrow
-    reads any Parquet file pandas writes, where Spark's own reader refuses times
-    in nanoseconds (pandas' default), and reaches S3 without Hadoop's connector.
-    Local CSV files are read by Spark's own reader, which splits a large file.
+    are read by Arrow in Spark's tasks, a row group (CSV: a file) per task, and
+    checked in the same task: Arrow reads any Parquet file pandas writes, where
+    Spark's own reader refuses times in nanoseconds (pandas' default), and reaches
+    S3 without Hadoop's connector. Local CSV files are read by Spark's own reader,
+    which splits a large file, and then checked.
 
     Raises:
         DataValidationError: There is no such table, or its files mix formats.
@@ -250,10 +223,16 @@ def read_source(spark: SparkSession, source: str, storage: Storage) -> DataFrame
         fs, base = pa_fs.LocalFileSystem(), str(Path(source.removeprefix("file://")).absolute())
     files = _table_files(source, fs, base)
     if is_s3(source) or _table_format(source, files) in PARQUET_SUFFIXES:
-        return _read_with_arrow(spark, fs, files)
-    return spark.read.csv(
+        return _read_with_arrow(spark, fs, files, columns)
+    from pyspark.sql.pandas.types import from_arrow_schema
+    from pyspark.sql.types import StructType
+
+    table = spark.read.csv(
         files, header=True, sep=csv_separator(files[0]), mode="FAILFAST", inferSchema=False
     )
+    inputs = from_arrow_schema(pa.schema([input_field(column) for column in columns]))
+    schema = StructType([*table.schema.fields, *inputs.fields])
+    return table.mapInArrow(functools.partial(check_batches, columns), schema)
 
 
 def _table_files(source: str, fs: pa_fs.FileSystem, base: str) -> list[str]:
@@ -284,8 +263,10 @@ def _table_format(source: str, names: Sequence[str]) -> str:
     return formats.pop()
 
 
-def _read_with_arrow(spark: SparkSession, fs: pa_fs.FileSystem, files: list[str]) -> DataFrame:
-    """Read table files in Spark tasks, one Parquet row group or CSV file per task."""
+def _read_with_arrow(
+    spark: SparkSession, fs: pa_fs.FileSystem, files: list[str], columns: Sequence[Column]
+) -> DataFrame:
+    """Read and check table files in Spark tasks, one Parquet row group or CSV file per task."""
     from pyspark.sql.pandas.types import from_arrow_schema
 
     if files[0].lower().endswith(PARQUET_SUFFIXES):
@@ -304,8 +285,19 @@ def _read_with_arrow(spark: SparkSession, fs: pa_fs.FileSystem, files: list[str]
             schema = pa.schema([(name, pa.string()) for name in reader.schema.names])
         pieces = [(file, -1) for file in files]
     tasks = spark.createDataFrame(pieces, "path string, row_group int").repartition(len(pieces))
-    read = functools.partial(read_pieces, fs, schema)
-    return tasks.mapInArrow(read, from_arrow_schema(schema, prefer_timestamp_ntz=True))
+    read = functools.partial(read_and_check, fs, schema, columns, arrow_batch_rows(spark))
+    checked = pa.schema([*schema, *(input_field(column) for column in columns)])
+    return tasks.mapInArrow(read, from_arrow_schema(checked, prefer_timestamp_ntz=True))
+
+
+def arrow_batch_rows(spark: SparkSession) -> int:
+    """The rows of a batch Spark hands a Python worker (``maxRecordsPerBatch``).
+
+    The reader's batches are as large: larger ones would only add to a worker's
+    memory, as the model sees the rows in Spark's batches anyway.
+    """
+    rows = int(spark.conf.get(ARROW_BATCH_ROWS) or 0)
+    return rows if rows > 0 else BATCH_ROWS  # zero or less: Spark sets no limit
 
 
 def spark_field(field: pa.Field) -> pa.Field:
@@ -320,37 +312,6 @@ def spark_field(field: pa.Field) -> pa.Field:
     elif pa.types.is_large_binary(kind):
         kind = pa.binary()
     return field.with_type(kind)
-
-
-def read_pieces(
-    fs: pa_fs.FileSystem,
-    schema: pa.Schema,
-    tasks: Iterator[pa.RecordBatch],
-    batch_rows: int = BATCH_ROWS,
-) -> Iterator[pa.RecordBatch]:
-    """In a Spark task: read the row groups (or CSV files) it was given, in bounded batches.
-
-    A task's memory then holds ``batch_rows`` rows at most, however large the
-    row group (Parquet writers make them up to a million rows).
-    """
-    for task in tasks:
-        paths, groups = task["path"].to_pylist(), task["row_group"].to_pylist()
-        for path, group in zip(paths, groups, strict=True):
-            if group >= 0:
-                parquet = pq.ParquetFile(fs.open_input_file(path))
-                batches = parquet.iter_batches(
-                    batch_size=batch_rows, row_groups=[group], columns=schema.names
-                )
-                yield from (batch.cast(schema) for batch in batches)
-                continue
-            options = pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(schema.names, pa.string()), strings_can_be_null=True
-            )
-            parse = pa_csv.ParseOptions(delimiter=csv_separator(path))
-            with pa_csv.open_csv(
-                fs.open_input_stream(path), parse_options=parse, convert_options=options
-            ) as reader:
-                yield from reader
 
 
 def write_scored(
@@ -386,7 +347,7 @@ def _write_s3(
     base = s3_path(output)
     if fs.get_file_info(pa_fs.FileSelector(base, allow_not_found=True)):
         raise DataValidationError(f"{output}: already holds files; choose another --output")
-    write = functools.partial(_write_s3_part, fs, base, list(partition_by), uuid.uuid4().hex[:8])
+    write = functools.partial(write_s3_part, fs, base, list(partition_by), uuid.uuid4().hex[:8])
     try:
         written = table.mapInArrow(write, "rows long").groupBy().sum("rows").first()
     except BaseException:
@@ -395,40 +356,3 @@ def _write_s3(
     with fs.open_output_stream(f"{base}/_SUCCESS"):
         pass
     return int(written[0] or 0) if written else 0
-
-
-def _write_s3_part(
-    fs: pa_fs.S3FileSystem,
-    base: str,
-    partition_by: list[str],
-    job: str,
-    batches: Iterator[pa.RecordBatch],
-) -> Iterator[pa.RecordBatch]:
-    """In a Spark task: write its rows under ``base``, in folders ``column=value``."""
-    from pyspark import TaskContext
-
-    first = next(batches, None)
-    if first is None:
-        yield pa.record_batch({"rows": pa.array([0], pa.int64())})
-        return
-    rows = 0
-
-    def counted() -> Iterator[pa.RecordBatch]:
-        nonlocal rows
-        for batch in itertools.chain([first], batches):
-            rows += batch.num_rows
-            yield batch
-
-    context = TaskContext.get()
-    task = context.partitionId() if context is not None else 0
-    pa_ds.write_dataset(
-        pa.RecordBatchReader.from_batches(first.schema, counted()),
-        base,
-        format="parquet",
-        filesystem=fs,
-        partitioning=partition_by or None,
-        partitioning_flavor="hive" if partition_by else None,
-        basename_template=f"part-{job}-{task:05d}-" + "{i}.parquet",  # Arrow numbers {i}
-        existing_data_behavior="overwrite_or_ignore",
-    )
-    yield pa.record_batch({"rows": pa.array([rows], pa.int64())})
