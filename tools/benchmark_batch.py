@@ -5,13 +5,14 @@ its ``spark`` group and trained), makes Parquet files of 1M, 3M and 10M rows fro
 the example's source (its rows drawn again and again), and scores each with the
 champion twice: ``<slug>-predict`` (pandas, 100,000 rows at a time, one process) and
 ``<slug>-predict --engine spark --master local[2]``. For each run it prints the wall
-time and the peak memory of the command and every process it started (Spark's JVM,
-and its Python workers, which run in a session of their own; proportional set sizes,
-so pages forked workers share count once), sampled every 100 ms; then the ratios,
-how memory grows from one size to the next, and where Spark's time line crosses
-pandas' (each fitted through its two largest sizes, past Spark's warm-up: its
-workers start, load the model and compile as the first tasks run). It asserts
-nothing.
+time, and the peak memory and CPU time of the command and every process it started
+(Spark's JVM, and its Python workers, which run in a session of their own;
+proportional set sizes, so pages forked workers share count once), sampled every 100
+ms; then the ratios, how memory grows from one size to the next, and where Spark's
+time line crosses pandas' (each fitted through its two largest sizes, past Spark's
+warm-up: its workers start, load the model and compile as the first tasks run), and
+each engine's CPU time per row there, which says how many cores Spark needs to score
+faster. It asserts nothing.
 
 Targets (#15): Spark's peak memory stays flat as rows grow; the pandas command's
 peak memory at 10M rows is bounded (it streams).
@@ -30,7 +31,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tools.project import bake, default_package_index_url, make, project_env, run
-from tools.servers import stop_process_group, tree_memory_bytes
+from tools.servers import stop_process_group, tree_cpu_seconds, tree_memory_bytes
 
 PACKAGE = "my_ml_project"
 SAMPLE_SECONDS = 0.1  # a sample reads /proc for every process of the tree: 10-20 ms
@@ -52,14 +53,18 @@ writer.close()
 
 @dataclass(frozen=True)
 class Run:
-    """One scoring command: its wall time and the peak memory of its processes."""
+    """One scoring command: its wall time, and the peak memory and CPU time of its processes."""
 
     seconds: float
     peak_mb: float
+    cpu_seconds: float
 
 
 def measured(command: list[str], project: Path, log: Path) -> Run:
-    """Run ``command`` in a process group of its own, sampling the memory of its process tree.
+    """Run ``command`` in a process group of its own, sampling its process tree.
+
+    CPU time is each process's as last seen (a process that ends between two
+    samples loses its last 100 ms at most).
 
     What it prints goes to ``log`` (Spark's progress would fill a pipe no one reads).
     """
@@ -73,10 +78,11 @@ def measured(command: list[str], project: Path, log: Path) -> Run:
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
-        peak = 0
+        peak, cpu = 0, {}
         try:
             while process.poll() is None:
                 peak = max(peak, tree_memory_bytes(process.pid))
+                cpu.update(tree_cpu_seconds(process.pid))
                 time.sleep(SAMPLE_SECONDS)
         finally:
             stop_process_group(process)
@@ -84,7 +90,7 @@ def measured(command: list[str], project: Path, log: Path) -> Run:
     if process.returncode != 0:
         printed = log.read_text(errors="replace")[-3000:]
         raise RuntimeError(f"{' '.join(command)} failed:\n{printed}")
-    return Run(seconds, peak / 2**20)
+    return Run(seconds, peak / 2**20, sum(cpu.values()))
 
 
 def prepared_project(given: Path | None, workdir: Path) -> Path:
@@ -139,7 +145,8 @@ def main() -> None:
             pandas_output.unlink()
             print(
                 f"{rows:>12,} rows  pandas {pandas[-1].seconds:7.1f} s {pandas[-1].peak_mb:7.0f} MB"
-                f"   spark local[2] {spark[-1].seconds:7.1f} s {spark[-1].peak_mb:7.0f} MB"
+                f" {pandas[-1].cpu_seconds:6.0f} CPU s   spark local[2] {spark[-1].seconds:7.1f} s"
+                f" {spark[-1].peak_mb:7.0f} MB {spark[-1].cpu_seconds:6.0f} CPU s"
                 f"   time spark/pandas {spark[-1].seconds / pandas[-1].seconds:.2f}",
                 flush=True,
             )
@@ -152,6 +159,17 @@ def main() -> None:
             )
         where = crossover(sizes[-2], sizes[-1], (pandas[-2], pandas[-1]), (spark[-2], spark[-1]))
         print(f"Spark faster from: {where}")
+        rows = sizes[-1] - sizes[-2]
+        cpu_pandas = (pandas[-1].cpu_seconds - pandas[-2].cpu_seconds) / rows * 1e6
+        cpu_spark = (spark[-1].cpu_seconds - spark[-2].cpu_seconds) / rows * 1e6
+        cores = (pandas[-1].cpu_seconds - pandas[-2].cpu_seconds) / (
+            pandas[-1].seconds - pandas[-2].seconds
+        )
+        print(
+            f"CPU per row from {sizes[-2]:,} to {sizes[-1]:,} rows: pandas {cpu_pandas:.1f} us"
+            f" (on {cores:.2f} cores), Spark {cpu_spark:.1f} us: Spark scores rows faster only"
+            f" with more than {cpu_spark / cpu_pandas * cores:.1f} cores, if it used them all"
+        )
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
 

@@ -222,12 +222,7 @@ def tree_memory_bytes(pid: int) -> int:
     ``vfork`` and ``exec``) is left out, its size being its parent's.
     """
     stats = _stats()
-    tree, added = {pid}, True
-    while added:  # ppid is fields[1]
-        found = {child for child, fields in stats.items() if int(fields[1]) in tree}
-        added = bool(found - tree)
-        tree |= found
-    tree &= stats.keys()
+    tree = _tree(stats, pid)
     commands = {member: _command(member) for member in tree}
     parents = {member: int(stats[member][1]) for member in tree if member != pid}
     forked = {
@@ -247,6 +242,30 @@ def tree_memory_bytes(pid: int) -> int:
         else:
             total += int(stats[member][21]) * page
     return total
+
+
+def tree_cpu_seconds(pid: int) -> dict[int, float]:
+    """CPU seconds (user + system) used so far by process ``pid`` and each live descendant.
+
+    A process's own time only, so that a caller adding up what it saw of each
+    process over a run counts a process once, after it ended too.
+    """
+    stats = _stats()
+    ticks = os.sysconf("SC_CLK_TCK")
+    return {
+        member: (int(stats[member][11]) + int(stats[member][12])) / ticks
+        for member in _tree(stats, pid)
+    }
+
+
+def _tree(stats: dict[int, list[str]], pid: int) -> set[int]:
+    """Process ``pid`` and its live descendants, from ``_stats``."""
+    tree, added = {pid}, True
+    while added:  # ppid is fields[1]
+        found = {child for child, fields in stats.items() if int(fields[1]) in tree}
+        added = bool(found - tree)
+        tree |= found
+    return tree & stats.keys()
 
 
 def _command(pid: int) -> bytes:

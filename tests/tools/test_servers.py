@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tools.servers import stop_process_group, tree_memory_bytes
+from tools.servers import stop_process_group, tree_cpu_seconds, tree_memory_bytes
 
 MB = 1 << 20
 
@@ -65,3 +65,33 @@ def test_a_forked_copy_counts_the_pages_it_shares_once(
 
     assert resident_sum(family.pid) > 450 * MB  # the block twice, and the helper's
     assert 250 * MB <= measured < 350 * MB  # the block once, the helper, three interpreters
+
+
+# A forked child spends 0.3 s of CPU (process time, however busy the machine), then waits.
+BUSY_CHILD = """
+import os, time
+if os.fork() == 0:
+    while time.process_time() < 0.3:
+        pass
+    print("spent", flush=True)
+    time.sleep(120)
+    os._exit(0)
+time.sleep(120)
+"""
+
+
+def test_cpu_time_is_told_per_process_of_the_tree() -> None:
+    process = subprocess.Popen(
+        [sys.executable, "-c", BUSY_CHILD], stdout=subprocess.PIPE, start_new_session=True
+    )
+    try:
+        assert process.stdout is not None
+        assert process.stdout.readline() == b"spent\n"
+
+        seconds = tree_cpu_seconds(process.pid)
+    finally:
+        stop_process_group(process)
+
+    assert len(seconds) == 2
+    assert seconds[process.pid] < 0.25  # the parent only waited
+    assert max(seconds.values()) >= 0.29  # the child's own time, in clock ticks
