@@ -3,7 +3,7 @@
 ``spark_scoring`` plans the job on the driver; these functions are the work it
 hands to each task, one batch of rows at a time. They are kept apart so that a
 worker imports Arrow and pandas only: every Python worker Spark starts imports
-the module of the function it runs, and MLflow alone would add about 80 MB to
+the module of the function it runs, and MLflow alone would add about 60 MB to
 each (the model's own workers, which import it anyway, are MLflow's).
 """
 
