@@ -34,7 +34,7 @@ from tools.project import bake, default_package_index_url, make, project_env, ru
 from tools.servers import stop_process_group, tree_cpu_seconds, tree_memory_bytes
 
 PACKAGE = "my_ml_project"
-SAMPLE_SECONDS = 0.1  # a sample reads /proc for every process of the tree: 10-20 ms
+SAMPLE_SECONDS = 0.1  # a sample reads /proc: 10-20 ms on this machine during a Spark run
 
 # Writes a Parquet file of argv[2] rows drawn from the example's source, 500,000 at a time.
 MAKE_INPUT = """
@@ -122,9 +122,9 @@ def main() -> None:
     parser.add_argument("--project", type=Path, help="an installed, trained project to reuse")
     parser.add_argument("--rows", default="1000000,3000000,10000000", help="table sizes")
     args = parser.parse_args()
-    sizes = sorted(int(rows) for rows in args.rows.split(","))
+    sizes = sorted({int(rows) for rows in args.rows.split(",")})
     if len(sizes) < 2:
-        parser.error("--rows: give at least two table sizes, comma-separated")
+        parser.error("--rows: give at least two different table sizes, comma-separated")
     workdir = Path(tempfile.mkdtemp(prefix="benchmark-batch-"))
     try:
         project = prepared_project(args.project, workdir)
@@ -159,9 +159,9 @@ def main() -> None:
             )
         where = crossover(sizes[-2], sizes[-1], (pandas[-2], pandas[-1]), (spark[-2], spark[-1]))
         print(f"Spark faster from: {where}")
-        rows = sizes[-1] - sizes[-2]
-        cpu_pandas = (pandas[-1].cpu_seconds - pandas[-2].cpu_seconds) / rows * 1e6
-        cpu_spark = (spark[-1].cpu_seconds - spark[-2].cpu_seconds) / rows * 1e6
+        apart = sizes[-1] - sizes[-2]
+        cpu_pandas = (pandas[-1].cpu_seconds - pandas[-2].cpu_seconds) / apart * 1e6
+        cpu_spark = (spark[-1].cpu_seconds - spark[-2].cpu_seconds) / apart * 1e6
         cores = (pandas[-1].cpu_seconds - pandas[-2].cpu_seconds) / (
             pandas[-1].seconds - pandas[-2].seconds
         )

@@ -283,6 +283,6 @@ def _proportional_bytes(pid: int) -> int:
             for line in rollup:
                 if line.startswith("Pss:"):
                     return int(line.split()[1]) * 1024  # in kB
-    except OSError:  # the process ended meanwhile
+    except (FileNotFoundError, ProcessLookupError):  # the process ended meanwhile
         pass
     return 0

@@ -175,6 +175,20 @@ def test_bad_input_fails_with_the_pandas_paths_error_and_writes_nothing(
     assert not (tmp_path / "out").exists()
 
 
+def test_an_unknown_partition_column_is_named_and_nothing_is_written(
+    spark: SparkSession, registered_model: str, stored: pd.DataFrame, tmp_path: Path
+) -> None:
+    source = tmp_path / "batch.parquet"
+    stored.to_parquet(source)
+    output = tmp_path / "scored"
+    reference = ModelReference(registered_model)
+
+    with pytest.raises(DataValidationError, match=r"--partition-by: .* has no column 'nope'"):
+        score_table(spark, str(source), str(output), reference, load_metadata().storage, ["nope"])
+
+    assert not output.exists()
+
+
 def test_an_existing_output_is_left_alone(
     spark: SparkSession, registered_model: str, stored: pd.DataFrame, tmp_path: Path
 ) -> None:

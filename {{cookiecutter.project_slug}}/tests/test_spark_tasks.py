@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.inputs import Column, InputSchemaError
 from {{ cookiecutter.package_name }}.spark_tasks import (
     check_batches,
     model_input,
+    read_and_check,
     read_pieces,
 )
 
@@ -29,6 +30,24 @@ def test_a_large_row_group_is_read_a_batch_at_a_time(tmp_path: Path) -> None:
 
     assert [batch.num_rows for batch in batches] == [100, 100, 50]
     assert pa.Table.from_batches(batches).column("visits").to_pylist() == list(range(250))
+
+
+def test_csv_files_are_read_by_column_name_and_checked_a_batch_at_a_time(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("visits,plan\n1,gold\n2,\n3,basic\n")
+    (tmp_path / "b.csv").write_text("plan,visits\nbasic,4\ngold,5\n,6\n")  # other order
+    task = pa.RecordBatch.from_pydict(
+        {"path": [str(tmp_path / "a.csv"), str(tmp_path / "b.csv")], "row_group": [-1, -1]}
+    )
+    schema = pa.schema([("visits", pa.string()), ("plan", pa.string())])
+
+    batches = list(read_and_check(pa_fs.LocalFileSystem(), schema, COLUMNS, 2, iter([task])))
+
+    assert [batch.num_rows for batch in batches] == [2, 1, 2, 1]
+    table = pa.Table.from_batches(batches)
+    assert table.column("visits").to_pylist() == ["1", "2", "3", "4", "5", "6"]
+    assert table.column(model_input("visits")).to_pylist() == [1.0, 2.0, 3.0, 4.0, 5.0, 6.0]
+    plans = ["gold", None, "basic", "basic", "gold", None]
+    assert table.column(model_input("plan")).to_pylist() == plans
 
 
 def test_checked_inputs_are_appended_and_the_table_passes_through() -> None:

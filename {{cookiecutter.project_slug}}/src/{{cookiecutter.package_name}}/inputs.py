@@ -189,9 +189,11 @@ def _as_text(column: pd.Series) -> pd.Series:
     if pd.api.types.is_datetime64_any_dtype(column):
         return dates_as_text(column)
     text = column.astype("object")
-    if not pd.api.types.is_string_dtype(column):  # some values are not text (pandas looks)
+    # Values that are not text yet (numbers, codes read as numbers) are written as text;
+    # pandas tells in one pass whether any is, so a text column skips the value-by-value map.
+    if pd.api.types.infer_dtype(column, skipna=True) not in ("string", "empty"):
         text = text.map(str, na_action="ignore")
-    # map's result is pandas' text type, whose missing value is NaN: None needs objects.
+    # map may return pandas' text type, whose missing value is NaN: None needs objects.
     return text.astype("object").where(column.notna(), None)
 
 

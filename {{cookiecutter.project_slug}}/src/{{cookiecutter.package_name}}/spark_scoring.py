@@ -121,12 +121,13 @@ def score_table(
     columns = signature_columns(signature.inputs)
     try:
         table = checked_table(spark, source, storage, columns)
-        scored = score(spark, table, model_uri, columns, signature.outputs)
-        unknown = [name for name in partition_by if name not in scored.columns]
-        if unknown:
+        written = [*table.columns[: len(table.columns) - len(columns)], PREDICTION]  # not hidden
+        unknown = [name for name in partition_by if name not in written]
+        if unknown:  # told before the model is fetched
             raise DataValidationError(
                 f"--partition-by: {source} has no column {', '.join(map(repr, unknown))}"
             )
+        scored = score(spark, table, model_uri, columns, signature.outputs)
         rows = write_scored(spark, scored, output, storage, partition_by)
     except PySparkException as error:
         raise explain(error, source) from error

@@ -2,9 +2,9 @@
 
 ``spark_scoring`` plans the job on the driver; these functions are the work it
 hands to each task, one batch of rows at a time. They are kept apart so that a
-worker imports Arrow and pandas only: every Python worker Spark starts imports
-the module of the function it runs, and MLflow alone would add about 60 MB to
-each (the model's own workers, which import it anyway, are MLflow's).
+worker does not import MLflow: every Python worker Spark starts imports the
+module of the function it runs, and MLflow alone would add about 60 MB to each
+(the model's own workers, which need it, are MLflow's).
 """
 
 from __future__ import annotations
@@ -86,14 +86,18 @@ def read_pieces(
                 )
                 yield from (batch.cast(schema) for batch in batches)
                 continue
-            options = pa_csv.ConvertOptions(
-                column_types=dict.fromkeys(schema.names, pa.string()), strings_can_be_null=True
+            options = pa_csv.ConvertOptions(  # the first file's columns, by name, in its order
+                column_types=dict.fromkeys(schema.names, pa.string()),
+                include_columns=schema.names,
+                strings_can_be_null=True,
             )
             parse = pa_csv.ParseOptions(delimiter=csv_separator(path))
             with pa_csv.open_csv(
                 fs.open_input_stream(path), parse_options=parse, convert_options=options
             ) as reader:
-                yield from reader
+                for block in reader:
+                    for start in range(0, block.num_rows, batch_rows):
+                        yield block.slice(start, batch_rows)
 
 
 def read_and_check(
