@@ -204,9 +204,7 @@ def group_cpu_seconds(pgid: int) -> dict[int, float]:
     The servers started here run in process groups of their own, so a group is a
     server with all its workers.
     """
-    ticks = os.sysconf("SC_CLK_TCK")
-    # utime and stime are fields 14 and 15 of stat.
-    return {pid: (int(f[11]) + int(f[12])) / ticks for pid, f in _group_stats(pgid)}
+    return {pid: _cpu_seconds(fields) for pid, fields in _group_stats(pgid)}
 
 
 def tree_memory_bytes(pid: int) -> int:
@@ -251,11 +249,13 @@ def tree_cpu_seconds(pid: int) -> dict[int, float]:
     process over a run counts a process once, after it ended too.
     """
     stats = _stats()
-    ticks = os.sysconf("SC_CLK_TCK")
-    return {
-        member: (int(stats[member][11]) + int(stats[member][12])) / ticks
-        for member in _tree(stats, pid)
-    }
+    return {member: _cpu_seconds(stats[member]) for member in _tree(stats, pid)}
+
+
+def _cpu_seconds(fields: list[str]) -> float:
+    """A process's own CPU seconds (user + system), from its ``_stats`` fields."""
+    # utime and stime are fields 14 and 15 of stat.
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _tree(stats: dict[int, list[str]], pid: int) -> set[int]:
