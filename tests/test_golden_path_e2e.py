@@ -318,7 +318,11 @@ def test_two_sweep_workers_share_one_study_and_one_parent_run(project: Path) -> 
     ]
     printed = [process.communicate(timeout=900)[0] for process in workers]
 
-    assert [process.returncode for process in workers] == [0, 0], printed
+    failed = [
+        output for process, output in zip(workers, printed, strict=True) if process.returncode
+    ]
+    if failed:  # the whole output: an assertion's message would be cut to its ends
+        pytest.fail("a sweep worker failed:\n" + "\n---\n".join(failed), pytrace=False)
     trials = json.loads(
         run(["poetry", "run", "python", "-c", STUDY_TRIALS, str(journal)], project).stdout
     )

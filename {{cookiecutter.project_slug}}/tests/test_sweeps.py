@@ -23,6 +23,7 @@ from {{ cookiecutter.package_name }}.config import ConfigError, compose_config
 from {{ cookiecutter.package_name }}.sweeps import (
     PARENT_RUN_ATTR,
     TRIAL_TAG,
+    report_best,
     run_worker,
     search_space,
     storage,
@@ -30,6 +31,7 @@ from {{ cookiecutter.package_name }}.sweeps import (
     with_values,
 )
 
+from .at_once import ROUNDS, at_once, worker_config
 from .conftest import TrainedProject, tracking_store_copy
 
 TRIALS = 6
@@ -137,3 +139,28 @@ def test_workers_in_separate_processes_share_one_study_and_one_parent_run(
     assert parent.data.tags["best_trial"] == str(study.best_trial.number)
     assert any(metric.startswith("best_cv_") for metric in parent.data.metrics)
     assert study.best_value == best
+
+
+def report_on_parent(number: int, root: Path, parents: list[str]) -> None:
+    """Report a best trial on the round's parent run, as each worker does when it stops."""
+    os.chdir(root)
+    report_best(worker_config(root), parents[number], number, 0.5, {"model.max_depth": number})
+
+
+def test_workers_stopping_together_both_report_on_the_parent(
+    trained_project: TrainedProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with tracking_store_copy(trained_project.store, tmp_path, monkeypatch) as uri:
+        client = MlflowClient(uri)
+        experiment = mlflow.set_experiment("sweeps").experiment_id
+        parents = [client.create_run(experiment).info.run_id for _ in range(ROUNDS)]
+
+        assert at_once(report_on_parent, trained_project.root, parents) == []
+
+        reported = [client.get_run(parent) for parent in parents]
+    assert [run.data.tags["best_trial"] for run in reported] == [str(n) for n in range(ROUNDS)]
+    assert [run.data.tags["best.model.max_depth"] for run in reported] == [
+        str(n) for n in range(ROUNDS)
+    ]
+    assert all(run.info.status == "FINISHED" for run in reported)
+    assert all(any(name.startswith("best_cv_") for name in run.data.metrics) for run in reported)

@@ -1,4 +1,5 @@
-"""Where runs go: the tracking URI and the flattening of settings into params."""
+"""Where runs go: the tracking URI, the flattening of settings into params, and workers
+writing the same records at the same moment."""
 
 import socket
 import threading
@@ -7,16 +8,26 @@ from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
+import mlflow
+import pandas as pd
 import pytest
+from mlflow import MlflowClient
+from mlflow.data.pandas_dataset import from_pandas
 
 from {{ cookiecutter.package_name }}.config import ConfigError
-from {{ cookiecutter.package_name }}.metadata import load_metadata
+from {{ cookiecutter.package_name }}.metadata import METADATA_FILE, load_metadata
 from {{ cookiecutter.package_name }}.tracking import (
+    EXPERIMENT_KIND_TAG,
+    MODEL_DEVELOPMENT,
     TrackingUnavailable,
     check_reachable,
+    configure_tracking,
     flatten,
+    log_table_input,
     resolve_tracking_uri,
 )
+
+from .at_once import ROUNDS, at_once, worker_config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
@@ -127,3 +138,40 @@ def test_any_answer_means_the_server_is_there(password_protected: str) -> None:
 def test_local_stores_are_not_probed() -> None:
     check_reachable(f"sqlite:///{PROJECT_ROOT}/mlruns.db")
     check_reachable(str(PROJECT_ROOT / "mlruns"))
+
+
+def configure_new_experiment(number: int, root: Path) -> None:
+    """Point MLflow at a new experiment, as each sweep worker does first."""
+    config = worker_config(root).copy()
+    config.tracking.experiment_name = f"new-{number}"
+    configure_tracking(config, load_metadata(root / METADATA_FILE))
+
+
+def test_workers_starting_together_on_a_new_experiment_both_go_on(
+    tracking_uri: str, scratch_project: Path
+) -> None:
+    assert at_once(configure_new_experiment, scratch_project) == []
+
+    kinds = {
+        experiment.name: experiment.tags.get(EXPERIMENT_KIND_TAG)
+        for experiment in MlflowClient(tracking_uri).search_experiments()
+    }
+    assert [kinds[f"new-{number}"] for number in range(ROUNDS)] == [MODEL_DEVELOPMENT] * ROUNDS
+
+
+def log_new_table(number: int, experiment: str) -> None:
+    """Log a table no run has logged before as a new run's input, as a sweep's first trial."""
+    frame = pd.DataFrame({"x": [1.0, 2.0], "y": ["a", "b"]})
+    dataset = from_pandas(frame, name=f"table-{number}", digest=f"v{number}")
+    with mlflow.start_run(experiment_id=experiment):
+        log_table_input(dataset, context="training")
+
+
+@pytest.mark.usefixtures("scratch_project")
+def test_workers_logging_the_same_new_table_together_share_its_record(tracking_uri: str) -> None:
+    experiment = mlflow.set_experiment("tables").experiment_id
+    assert at_once(log_new_table, experiment) == []
+
+    runs = MlflowClient(tracking_uri).search_runs([experiment], max_results=1000)
+    logged = sorted(run.inputs.dataset_inputs[0].dataset.name for run in runs if run.inputs)
+    assert logged == sorted(f"table-{number}" for number in range(ROUNDS) for _ in range(2))

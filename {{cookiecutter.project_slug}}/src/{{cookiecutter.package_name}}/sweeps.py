@@ -39,6 +39,7 @@ from hydra.errors import HydraException
 from hydra.types import RunMode
 from hydra.utils import instantiate
 from mlflow import MlflowClient
+from mlflow.entities import Metric, RunTag
 from omegaconf import DictConfig, OmegaConf
 from optuna.storages.journal import JournalFileBackend
 from sqlalchemy.exc import SQLAlchemyError
@@ -227,10 +228,17 @@ def report_best(
     metric, greater_is_better = champion_metric(config.tracking, ExperimentData.read(folder).task)
     value = score if greater_is_better else -score
     client = MlflowClient()
-    client.log_metric(parent, f"best_cv_{metric}", value)
-    client.set_tag(parent, "best_trial", str(number))
-    for name, param in params.items():  # tags, as a later worker may find a better one
-        client.set_tag(parent, f"best.{name}", str(param))
+    # One batch: workers stopping together write the same tags, and MLflow retries
+    # a batch's tags when another writes them at once (a single set_tag fails then).
+    # The trial's settings are tags, as a later worker may find a better one.
+    client.log_batch(
+        parent,
+        metrics=[Metric(f"best_cv_{metric}", value, int(time.time() * 1000), step=0)],
+        tags=[
+            RunTag("best_trial", str(number)),
+            *(RunTag(f"best.{name}", str(param)) for name, param in params.items()),
+        ],
+    )
     client.set_terminated(parent)
     log.info("Best trial so far: %d, cv %s=%.4f with %s", number, metric, value, dict(params))
 

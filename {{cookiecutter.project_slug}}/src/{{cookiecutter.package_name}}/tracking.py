@@ -141,8 +141,25 @@ def configure_tracking(config: DictConfig, metadata: Metadata) -> TrackingTarget
     mlflow.set_tracking_uri(target.uri)
     experiment = mlflow.set_experiment(target.experiment_name)
     if experiment.tags.get(EXPERIMENT_KIND_TAG) != MODEL_DEVELOPMENT:
-        mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, MODEL_DEVELOPMENT)
+        _mark_model_development(experiment.experiment_id)
     return target
+
+
+def _mark_model_development(experiment_id: str) -> None:
+    """Tag the experiment as holding model training runs (``EXPERIMENT_KIND_TAG``).
+
+    Workers starting together on a new experiment all find it untagged and all
+    tag it: the store refuses all but the first write, and a refused worker finds
+    the tag the first one wrote.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow.set_experiment_tag(EXPERIMENT_KIND_TAG, MODEL_DEVELOPMENT)
+    except MlflowException:
+        if mlflow.get_experiment(experiment_id).tags.get(EXPERIMENT_KIND_TAG) != MODEL_DEVELOPMENT:
+            raise
 
 
 def table_dataset(
@@ -168,6 +185,23 @@ def table_dataset(
         targets=experiment.label,
         digest=version,
     )
+
+
+def log_table_input(dataset: Any, context: str) -> None:
+    """Log ``dataset`` (a ``table_dataset``) as an input of the active run.
+
+    Runs on the same data share one dataset record. Workers of a sweep starting
+    together on new data all find none and all write it: the store refuses all
+    but the first write, and a refused worker's second try links the record the
+    first one wrote.
+    """
+    import mlflow
+    from mlflow.exceptions import MlflowException
+
+    try:
+        mlflow.log_input(dataset, context=context)
+    except MlflowException:
+        mlflow.log_input(dataset, context=context)
 
 
 def flatten(values: Mapping[str, Any], prefix: str = "") -> dict[str, Any]:

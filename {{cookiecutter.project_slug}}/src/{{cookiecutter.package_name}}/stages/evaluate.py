@@ -40,7 +40,7 @@ from ..registry import (
     register,
     signature_inputs,
 )
-from ..tracking import configure_tracking, table_dataset
+from ..tracking import configure_tracking, log_table_input, table_dataset
 from ..trained_model import TrainedModel
 from ..validation import Candidate, run_gate, validation_settings
 
@@ -99,7 +99,7 @@ def evaluate(config: DictConfig) -> dict[str, float]:
 
     with mlflow.start_run(run_id=trained.run_id):
         mlflow.log_metrics({f"test_{name}": value for name, value in results.items()})
-        mlflow.log_input(
+        log_table_input(
             table_dataset(
                 test_frame, folder / TEST_FILE, metadata.root, experiment, "test", data_version
             ),

@@ -31,7 +31,13 @@ from ..metadata import Metadata, load_metadata
 from ..modeling import build_model, champion_metric, cross_validated_scores, split_dataset
 from ..monitoring.reference import REFERENCE_ARTIFACTS, write_reference_inputs
 from ..provenance import dvc_output_hash, git_commit
-from ..tracking import RUN_DESCRIPTION_TAG, configure_tracking, flatten, table_dataset
+from ..tracking import (
+    RUN_DESCRIPTION_TAG,
+    configure_tracking,
+    flatten,
+    log_table_input,
+    table_dataset,
+)
 from ..trained_model import TrainedModel
 
 log = logging.getLogger(__name__)
@@ -125,7 +131,7 @@ def train(config: DictConfig, sweep_parent_run_id: str | None = None) -> float:
                 ),
             }
         )
-        mlflow.log_input(
+        log_table_input(
             table_dataset(frame, train_path, metadata.root, experiment, "train", data_version),
             context="training",
         )
