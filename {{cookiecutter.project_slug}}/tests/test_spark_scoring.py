@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 import shutil
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
@@ -24,6 +25,8 @@ from {{ cookiecutter.package_name }}.inputs import InputSchemaError
 from {{ cookiecutter.package_name }}.metadata import load_metadata
 from {{ cookiecutter.package_name }}.predict import predict_file
 from {{ cookiecutter.package_name }}.spark_scoring import (
+    WORKER_POOL,
+    own_workers,
     score_table,
     spark_session,
 )
@@ -203,3 +206,24 @@ def test_an_existing_output_is_left_alone(
         score_table(spark, str(source), str(output), reference, load_metadata().storage)
 
     assert [p.name for p in output.iterdir()] == ["mine.txt"]
+
+
+def test_functions_given_their_own_workers_never_share_one_with_the_others(
+    spark: SparkSession,
+) -> None:
+    def process_column(name: str) -> Callable[[Iterator[pa.RecordBatch]], Iterator[pa.RecordBatch]]:
+        def tell(batches: Iterator[pa.RecordBatch]) -> Iterator[pa.RecordBatch]:
+            for batch in batches:  # which Python worker (process) ran the batch
+                yield batch.append_column(name, pa.array([os.getpid()] * len(batch), pa.int64()))
+
+        return tell
+
+    tasks = spark.range(0, 256, numPartitions=64)  # 64 tasks, two at a time
+    read = tasks.mapInArrow(process_column("reader"), "id long, reader long")
+    with own_workers(spark, "model"):
+        scored = read.mapInArrow(process_column("model"), "id long, reader long, model long")
+    rows = scored.collect()
+
+    assert len(rows) == 256
+    assert {row["reader"] for row in rows}.isdisjoint(row["model"] for row in rows)
+    assert WORKER_POOL not in spark.sparkContext.environment  # as it was
