@@ -8,6 +8,7 @@ project is pointed at, classification or regression.
 
 from __future__ import annotations
 
+import functools
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -22,6 +23,7 @@ import requests
 from hydra.core.global_hydra import GlobalHydra
 from mlflow import MlflowClient
 from moto.server import ThreadedMotoServer
+from omegaconf import DictConfig
 
 from {{ cookiecutter.package_name }}.config import compose_config
 from {{ cookiecutter.package_name }}.data.dataset import DatasetConfig, dataset_config
@@ -163,6 +165,16 @@ def tracking_uri(
     """
     with tracking_store_copy(migrated_tracking_store, scratch_project, monkeypatch) as uri:
         yield uri
+
+
+@functools.cache
+def worker_config(root: Path) -> DictConfig:
+    """The configuration of the project at ``root`` with a search space, composed once
+    per process: composing in every round would part the two processes' moments.
+
+    A round that changes it changes a copy.
+    """
+    return compose_config(["hparams_search=optuna"], root=root)
 
 
 def source_overrides(source: object) -> list[str]:

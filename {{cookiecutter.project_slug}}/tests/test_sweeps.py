@@ -31,8 +31,8 @@ from {{ cookiecutter.package_name }}.sweeps import (
     with_values,
 )
 
-from .at_once import ROUNDS, at_once, worker_config
-from .conftest import TrainedProject, tracking_store_copy
+from .at_once import ROUNDS, at_once
+from .conftest import TrainedProject, tracking_store_copy, worker_config
 
 TRIALS = 6
 

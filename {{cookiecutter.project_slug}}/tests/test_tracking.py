@@ -27,7 +27,8 @@ from {{ cookiecutter.package_name }}.tracking import (
     resolve_tracking_uri,
 )
 
-from .at_once import ROUNDS, at_once, worker_config
+from .at_once import ROUNDS, at_once
+from .conftest import worker_config
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
