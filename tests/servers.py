@@ -232,3 +232,80 @@ def start_prometheus(config: Path, folder: Path) -> PrometheusServer:
     ]
     server = start("prometheus", command, folder / "prometheus.log", ready_url=f"{url}/-/ready")
     return PrometheusServer(server, url)
+
+
+@dataclass(frozen=True)
+class SparkCluster:
+    """Spark's own standalone cluster on 127.0.0.1: a master and one worker, each a JVM.
+
+    Unlike ``local[n]``, the tasks run in an executor the worker starts, a process of
+    its own with the worker's environment, as on a cluster's machines.
+    """
+
+    master: Server
+    worker: Server
+    url: str  # spark://127.0.0.1:<port>, what spark-submit's --master takes
+
+    def stop(self) -> None:
+        """Stop the worker (and its executors), then the master, by process id."""
+        self.worker.stop()
+        self.master.stop()
+
+
+def start_spark_cluster(
+    spark_home: Path, folder: Path, worker_env: dict[str, str], cores: int = 2
+) -> SparkCluster:
+    """Start a master and a worker of the pyspark in ``spark_home`` (its package folder).
+
+    ``worker_env`` is added to the worker's environment, which its executors get:
+    what a cluster's machines give their tasks (credentials, say).
+    """
+    spark_class = str(spark_home / "bin/spark-class")
+    env = {
+        "SPARK_HOME": str(spark_home),
+        "SPARK_LOCAL_IP": "127.0.0.1",
+        "SPARK_LOG_DIR": str(folder),
+        "SPARK_MASTER_OPTS": "-Dspark.master.rest.enabled=false",  # no fixed port 6066
+    }
+    port, ui_port, worker_ui_port = free_port(), free_port(), free_port()
+    ui = f"http://127.0.0.1:{ui_port}"
+    master = start(
+        "spark master",
+        [
+            *(spark_class, "org.apache.spark.deploy.master.Master", "--host", "127.0.0.1"),
+            *("--port", str(port), "--webui-port", str(ui_port)),
+        ],
+        folder / "master.log",
+        ready_url=f"{ui}/json/",
+        env=env,
+    )
+    url = f"spark://127.0.0.1:{port}"
+    try:
+        worker = start(
+            "spark worker",
+            [
+                *(spark_class, "org.apache.spark.deploy.worker.Worker", url, "--host", "127.0.0.1"),
+                *("--webui-port", str(worker_ui_port), "--cores", str(cores), "--memory", "2g"),
+                *("--work-dir", str(folder / "work")),
+            ],
+            folder / "worker.log",
+            ready_url=f"http://127.0.0.1:{worker_ui_port}/json/",
+            env={**env, **worker_env},
+        )
+        _until_registered(ui, worker)
+    except RuntimeError:
+        master.stop()
+        raise
+    return SparkCluster(master, worker, url)
+
+
+def _until_registered(ui: str, worker: Server, timeout: float = 60) -> None:
+    """Wait until the master at ``ui`` lists a live worker (its own UI answers earlier)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        with urllib.request.urlopen(f"{ui}/json/", timeout=5) as response:
+            if json.load(response)["aliveworkers"]:
+                return
+        time.sleep(0.5)
+    worker.stop()
+    raise RuntimeError(f"no Spark worker registered within {timeout} s:\n{worker.output()}")

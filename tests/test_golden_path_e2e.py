@@ -24,7 +24,7 @@ import pytest
 import yaml
 
 from tests.checks import GIT_IDENTITY, assert_own_checks_pass, bake_for_e2e
-from tests.servers import MOTO_KEYS, MotoServer
+from tests.servers import MOTO_KEYS, MotoServer, start_spark_cluster
 from tools.image import assemble
 from tools.lock import TEMPLATE_LOCK
 from tools.project import TOOLS_BIN, make, project_env, run
@@ -415,6 +415,61 @@ def test_spark_scores_the_source_as_the_pandas_command_through_spark_submit(
     )
     assert compared.stdout.split() == [str(rows), "True"]
 
+
+def test_spark_scores_a_table_in_s3_on_a_standalone_cluster(
+    project: Path, moto: MotoServer, tmp_path: Path
+) -> None:
+    """The README's way onto a cluster, on Spark's own standalone cluster on 127.0.0.1.
+
+    The tasks run in an executor the cluster's worker starts, not in the driver,
+    and reach S3 with the worker machine's credentials (its environment here).
+    """
+    s3 = moto.client()
+    s3.create_bucket(Bucket="cluster")
+    source = project / "data/sources/churn.csv"
+    s3.upload_file(str(source), "cluster", "incoming/churn.csv")
+    python = run(["poetry", "env", "info", "--executable"], project).stdout.strip()
+    spark_home = run(["poetry", "run", "python", "-c", SPARK_HOME], project).stdout.strip()
+    cluster = start_spark_cluster(Path(spark_home), tmp_path, worker_env=MOTO_KEYS)
+    try:
+        result = run(
+            [
+                *("poetry", "run", "spark-submit", "--master", cluster.url),
+                *("--conf", f"spark.pyspark.python={python}", "deploy/spark/predict.py"),
+                *("--engine", "spark", "s3://cluster/incoming/churn.csv"),
+                *("--output", "s3://cluster/scored"),
+            ],
+            project,
+            env={**MOTO_KEYS, "AWS_ENDPOINT_URL_S3": moto.url, "SPARK_LOCAL_IP": HOST},
+        )
+        executors = cluster.worker.output()
+    finally:
+        cluster.stop()
+
+    assert "Launch command" in executors  # the worker started an executor for the tasks
+    scored = re.search(r"(\d+) rows scored by models:/\S+/(\d+) on Spark \(spark://", result.stdout)
+    assert scored, result.stdout
+    output = tmp_path / "scored"
+    for item in s3.list_objects_v2(Bucket="cluster", Prefix="scored/")["Contents"]:
+        if item["Key"].endswith(".parquet"):
+            (output / item["Key"]).parent.mkdir(parents=True, exist_ok=True)
+            s3.download_file("cluster", item["Key"], str(output / item["Key"]))
+    pandas_output = tmp_path / "scored-pandas.csv"
+    run(
+        [
+            *("poetry", "run", f"{SLUG}-predict", str(source)),
+            *("--version", scored.group(2), "--output", str(pandas_output)),
+        ],
+        project,
+    )
+    compared = run(
+        ["poetry", "run", "python", "-c", SAME_PREDICTIONS, str(output), str(pandas_output)],
+        project,
+    )
+    assert compared.stdout.split() == [scored.group(1), "True"]
+
+
+SPARK_HOME = "import os, pyspark; print(os.path.dirname(pyspark.__file__))"
 
 # Spark's predictions and the pandas command's, matched by customer id.
 SAME_PREDICTIONS = """

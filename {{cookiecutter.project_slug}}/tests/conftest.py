@@ -90,6 +90,32 @@ def s3(monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     server.stop()
 
 
+@pytest.fixture
+def iam_checks(s3: Any) -> Iterator[dict[str, str]]:
+    """The project's bucket, then moto's IAM checks on: the environment's keys are refused.
+
+    Yields the keys of a user allowed everything in S3, as environment variables.
+    """
+    import boto3
+
+    storage = load_metadata().storage
+    create_bucket(s3, storage.bucket, storage.region)
+    endpoint = s3.meta.endpoint_url
+    iam = boto3.client("iam", endpoint_url=endpoint, region_name="us-east-1")
+    iam.create_user(UserName="allowed")
+    iam.put_user_policy(
+        UserName="allowed",
+        PolicyName="s3",
+        PolicyDocument='{"Version": "2012-10-17", "Statement": '
+        '[{"Effect": "Allow", "Action": "s3:*", "Resource": "*"}]}',
+    )
+    key = iam.create_access_key(UserName="allowed")["AccessKey"]
+    switch = f"{endpoint}/moto-api/reset-auth"  # how many requests pass unchecked
+    requests.post(switch, data="0", headers={"Content-Type": "text/plain"}, timeout=10)
+    yield {"AWS_ACCESS_KEY_ID": key["AccessKeyId"], "AWS_SECRET_ACCESS_KEY": key["SecretAccessKey"]}
+    requests.post(switch, data="inf", headers={"Content-Type": "text/plain"}, timeout=10)
+
+
 def create_bucket(client: Any, name: str, region: str) -> None:
     """Create a bucket in ``region`` (us-east-1 takes no location constraint)."""
     location = {} if region == "us-east-1" else {"LocationConstraint": region}

@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError, EndpointConnectionError, NoCredentialsError
 
-from {{ cookiecutter.package_name }}.s3 import explain_s3_error
+from {{ cookiecutter.package_name }}.metadata import load_metadata
+from {{ cookiecutter.package_name }}.s3 import explain_s3_error, s3_filesystem
 
 URI = "s3://team-bucket/data/raw"
 
@@ -55,3 +56,15 @@ def test_other_failures_point_at_the_storage_settings() -> None:
 
     assert URI in message and "127.0.0.1:9" in message and "metadata.yaml" in message
     assert "permissions" not in message
+
+
+@pytest.mark.usefixtures("iam_checks")
+def test_a_refusal_to_arrow_names_the_object_and_the_keys_used() -> None:
+    storage = load_metadata().storage
+
+    with pytest.raises(OSError, match="AWS Error") as refused:
+        s3_filesystem(storage).get_file_info(f"{storage.bucket}/data/table.parquet")
+    message = explain_s3_error(refused.value, URI)
+
+    assert f"s3://{storage.bucket}/data/table.parquet" in message
+    assert "credentials or permissions problem" in message and "test...ting" in message

@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+import boto3
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
@@ -176,6 +177,48 @@ def test_bad_input_fails_with_the_pandas_paths_error_and_writes_nothing(
     assert spark_error.value.problems == pandas_error.value.problems
     assert f"missing column '{dropped}'" in spark_error.value.problems
     assert not (tmp_path / "out").exists()
+
+
+def test_a_task_refused_by_s3_is_told_as_its_machines_credentials(
+    spark: SparkSession,
+    registered_model: str,
+    stored: pd.DataFrame,
+    iam_checks: dict[str, str],
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> None:
+    """Here the driver lists the table with allowed keys; the tasks hold the refused ones.
+
+    On a cluster the same happens when a machine that runs tasks lacks the rights.
+    """
+    storage = load_metadata().storage
+    for name, value in iam_checks.items():
+        monkeypatch.setenv(name, value)
+    source = tmp_path / "batch.parquet"
+    stored.to_parquet(source)
+    allowed = boto3.client(
+        "s3",
+        endpoint_url=os.environ["AWS_ENDPOINT_URL_S3"],
+        region_name=storage.region,
+        aws_access_key_id=iam_checks["AWS_ACCESS_KEY_ID"],
+        aws_secret_access_key=iam_checks["AWS_SECRET_ACCESS_KEY"],
+    )
+    allowed.upload_file(str(source), storage.bucket, "refused/batch.parquet")
+    output = tmp_path / "scored"
+
+    with pytest.raises(DataValidationError) as refused:
+        score_table(
+            spark,
+            f"s3://{storage.bucket}/refused/batch.parquet",
+            str(output),
+            ModelReference(registered_model, version="1"),
+            storage,
+        )
+
+    message = str(refused.value)
+    assert "S3 refused a Spark task access (ACCESS_DENIED)" in message
+    assert "credentials of the machine they run on" in message
+    assert not output.exists()
 
 
 def test_an_unknown_partition_column_is_named_and_nothing_is_written(

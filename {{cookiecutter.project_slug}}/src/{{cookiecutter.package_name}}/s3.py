@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from pathlib import PurePath
 from typing import Any
 
@@ -19,6 +20,10 @@ REFUSALS = {
     "InvalidToken",
     "AllAccessDisabled",
 }
+# Arrow (the AWS SDK for C++) names the same answers in capitals: "AWS Error ACCESS_DENIED".
+ARROW_CODES = [re.sub("(?<=.)([A-Z])", r"_\1", code).upper() for code in sorted(REFUSALS)]
+ARROW_REFUSAL = re.compile(f"AWS Error ({'|'.join(ARROW_CODES)})")
+ARROW_OBJECT = re.compile(r"key '([^']*)' in bucket '([^']*)'")  # which object Arrow names
 # Where boto3 found the credentials it used (``Credentials.method``), in words.
 CREDENTIAL_SOURCES = {
     "env": "AWS_ACCESS_KEY_ID from the environment",
@@ -88,11 +93,18 @@ def credentials_in_use() -> str:
     return f"access key {key[:4]}...{key[-4:]} ({source}{profile})"
 
 
+def arrow_refusal(message: str) -> str | None:
+    """The refusal an Arrow S3 error message names (``ACCESS_DENIED``, say), if any."""
+    found = ARROW_REFUSAL.search(message)
+    return found.group(1) if found else None
+
+
 def explain_s3_error(error: Exception, uri: str) -> str:
     """One sentence on what went wrong with ``uri`` and what to check.
 
-    A refusal (403, a key S3 does not know, a bad signature) says it is a
-    credentials or permissions problem and names the credentials that were used.
+    A refusal (403, a key S3 does not know, a bad signature), from boto3 or from
+    Arrow, says it is a credentials or permissions problem and names the
+    credentials that were used; Arrow's message also names the object refused.
     """
     from botocore.exceptions import ClientError, NoCredentialsError
 
@@ -101,15 +113,22 @@ def explain_s3_error(error: Exception, uri: str) -> str:
             f"cannot read or write {uri}: no AWS credentials were found. Set AWS_PROFILE, "
             "or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY (see .env.example)."
         )
+    refusal = None
     if isinstance(error, ClientError):
         code = str(error.response.get("Error", {}).get("Code", ""))
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 403 or code in REFUSALS:
-            return (
-                f"S3 refused access to {uri} ({code or status}): a credentials or permissions "
-                f"problem. Used: {credentials_in_use()}. Check the keys or profile, and that "
-                "their IAM user is in a group allowed on this bucket and prefix."
-            )
+            refusal = code or str(status)
+    else:  # Arrow's errors are text
+        refusal = arrow_refusal(str(error))
+        named = ARROW_OBJECT.search(str(error))
+        uri = f"{S3_SCHEME}{named.group(2)}/{named.group(1)}" if named else uri
+    if refusal:
+        return (
+            f"S3 refused access to {uri} ({refusal}): a credentials or permissions "
+            f"problem. Used: {credentials_in_use()}. Check the keys or profile, and that "
+            "their IAM user is in a group allowed on this bucket and prefix."
+        )
     return (
         f"cannot reach {uri}: {error}. Check the AWS credentials and `storage` in "
         "metadata.yaml (bucket, region, endpoint_url)."

@@ -55,7 +55,7 @@ from .data.tables import BATCH_ROWS
 from .inference import ModelReference
 from .inputs import Column, InputSchemaError, signature_columns
 from .metadata import Storage
-from .s3 import is_s3, s3_filesystem, s3_path
+from .s3 import arrow_refusal, explain_s3_error, is_s3, s3_filesystem, s3_path
 from .spark_tasks import check_batches, input_field, model_input, read_and_check, write_s3_part
 
 if TYPE_CHECKING:  # pyspark is optional: imported where it runs, so the module loads without it
@@ -134,6 +134,8 @@ def score_table(
     except PySparkException as error:
         raise explain(error, source) from error
     except (OSError, pa.ArrowException) as error:  # Arrow reading or writing files, or S3
+        if arrow_refusal(str(error)):
+            raise DataValidationError(explain_s3_error(error, source)) from error
         raise DataValidationError(f"cannot score {source} into {output}: {error}") from error
     return ScoredTable(output, rows, time.perf_counter() - started, model_uri)
 
@@ -214,6 +216,15 @@ def explain(error: PySparkException, source: str) -> ValueError:
     lines = [line for line in text.splitlines() if line.strip()]
     python = [line for line in lines if PYTHON_ERROR.match(line)]
     cause = f" ({python[-1].strip()})" if python else ""
+    refusal = arrow_refusal(python[-1]) if python else None
+    if refusal:  # tasks reach S3 with their own machine's credentials, not the driver's
+        return DataValidationError(
+            f"{source}: S3 refused a Spark task access ({refusal}), a credentials or "
+            "permissions problem. Spark's tasks use the AWS credentials of the machine they "
+            "run on (its environment, profile or IAM role): every machine of the cluster "
+            f"(this one, in local mode) must be allowed to read the input and write the "
+            f"output.{cause}"
+        )
     return DataValidationError(f"{source}: Spark could not score it: {lines[0]}{cause}")
 
 
