@@ -149,6 +149,24 @@ def test_a_file_streams_in_batches_in_order(tmp_path: Path, name: str) -> None:
         assert [None if pd.isna(v) else v for v in read["n"]] == ["1.5", None, "3.0", "4.0"] * 5
 
 
+def test_streaming_a_parquet_file_holds_one_row_group_at_a_time(tmp_path: Path) -> None:
+    """Arrow's allocations while reading stay far below the file's size (a hundredth each)."""
+    path = tmp_path / "large.parquet"
+    groups, rows = 100, 2_000
+    ids = [f"customer-{i:09d}" for i in range(groups * rows)]
+    frame = pd.DataFrame({"id": ids, "value": np.arange(groups * rows, dtype=float)})
+    frame.to_parquet(path, row_group_size=rows)
+    start = pa.total_allocated_bytes()
+    held = []
+
+    for batch in read_batches(path, batch_rows=1_000):
+        held.append(pa.total_allocated_bytes() - start)
+        del batch
+
+    assert len(held) == groups * rows // 1_000
+    assert max(held) < path.stat().st_size / 4  # one reader of the whole file held it all
+
+
 def test_streaming_a_missing_file_names_it(tmp_path: Path) -> None:
     with pytest.raises(DataValidationError, match="no such file"):
         list(read_batches(tmp_path / "absent.csv"))

@@ -119,7 +119,7 @@ def explain_s3_error(error: Exception, uri: str) -> str:
         status = error.response.get("ResponseMetadata", {}).get("HTTPStatusCode")
         if status == 403 or code in REFUSALS:
             refusal = code or str(status)
-    else:  # Arrow's errors are text
+    else:  # Arrow tells its refusals, and the object refused, in its message
         refusal = arrow_refusal(str(error))
         named = ARROW_OBJECT.search(str(error))
         uri = f"{S3_SCHEME}{named.group(2)}/{named.group(1)}" if named else uri

@@ -222,7 +222,7 @@ def explain(error: PySparkException, source: str) -> ValueError:
             f"{source}: S3 refused a Spark task access ({refusal}), a credentials or "
             "permissions problem. Spark's tasks use the AWS credentials of the machine they "
             "run on (its environment, profile or IAM role): every machine of the cluster "
-            f"(this one, in local mode) must be allowed to read the input and write the "
+            "(this one, in local mode) must be allowed to read the input and write the "
             f"output.{cause}"
         )
     return DataValidationError(f"{source}: Spark could not score it: {lines[0]}{cause}")

@@ -139,7 +139,11 @@ def read_batches(
             raise DataValidationError(f"{name}: no such file")
         if path.name.lower().endswith(PARQUET_SUFFIXES):
             parquet = pq.ParquetFile(files.open_input_file(location))
-            yield from parquet.iter_batches(batch_size=batch_rows)
+            # A reader per row group: one reader of the whole file keeps the bytes of
+            # every row group it has read ahead (Arrow's pre-buffering), so memory grew
+            # with the file; this way it holds one row group's at most.
+            for group in range(parquet.num_row_groups):
+                yield from parquet.iter_batches(batch_size=batch_rows, row_groups=[group])
             return
         with files.open_input_stream(location) as head:
             header = csv_header(head, path)
