@@ -4,8 +4,8 @@ One baked project per module, installed with `make install` exactly as a user
 runs it (bytecode compiled up front); the tests run in file order and build on
 each other: the pipeline, a no-op rerun, batch inference, the service image's
 environment, a DVC experiment with the other model, a hyper-parameter search,
-batch scoring on Spark, then the project's own tests (Spark's among them), lint,
-docs and commands.
+batch scoring on Spark (local mode, then Spark's standalone cluster), then the
+project's own tests (Spark's among them), lint, docs and commands.
 """
 
 from __future__ import annotations

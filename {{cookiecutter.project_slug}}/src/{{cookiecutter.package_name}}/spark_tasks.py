@@ -74,7 +74,8 @@ def read_pieces(
 
     ``tasks`` holds rows of ``path`` and ``row_group`` (-1: a CSV file). A task's
     memory then holds ``batch_rows`` rows at most, however large the row group
-    (Parquet writers make them up to a million rows).
+    (Parquet writers make them up to a million rows), beside the row group's
+    compressed bytes, which Arrow reads ahead; a reader per row group lets them go.
     """
     for task in tasks:
         paths, groups = task["path"].to_pylist(), task["row_group"].to_pylist()
