@@ -397,23 +397,7 @@ def test_spark_scores_the_source_as_the_pandas_command_through_spark_submit(
         project,
     )
 
-    with source.open() as raw:
-        rows = sum(1 for _ in csv.DictReader(raw))
-    scored = re.search(rf"{rows} rows scored by models:/{MODEL_NAME}/(\d+) on Spark", result.stdout)
-    assert scored, result.stdout
-    pandas_output = project / "scored-pandas.csv"
-    run(
-        [
-            *("poetry", "run", f"{SLUG}-predict", str(source)),
-            *("--version", scored.group(1), "--output", str(pandas_output)),
-        ],
-        project,
-    )
-    compared = run(
-        ["poetry", "run", "python", "-c", SAME_PREDICTIONS, str(output), str(pandas_output)],
-        project,
-    )
-    assert compared.stdout.split() == [str(rows), "True"]
+    assert_scored_as_the_pandas_command(project, source, result.stdout, output)
 
 
 def test_spark_scores_a_table_in_s3_on_a_standalone_cluster(
@@ -447,18 +431,31 @@ def test_spark_scores_a_table_in_s3_on_a_standalone_cluster(
         cluster.stop()
 
     assert "Launch command" in executors  # the worker started an executor for the tasks
-    scored = re.search(r"(\d+) rows scored by models:/\S+/(\d+) on Spark \(spark://", result.stdout)
-    assert scored, result.stdout
+    assert "on Spark (spark://" in result.stdout, result.stdout
     output = tmp_path / "scored"
     for item in s3.list_objects_v2(Bucket="cluster", Prefix="scored/")["Contents"]:
         if item["Key"].endswith(".parquet"):
             (output / item["Key"]).parent.mkdir(parents=True, exist_ok=True)
             s3.download_file("cluster", item["Key"], str(output / item["Key"]))
-    pandas_output = tmp_path / "scored-pandas.csv"
+    assert_scored_as_the_pandas_command(project, source, result.stdout, output)
+
+
+def assert_scored_as_the_pandas_command(
+    project: Path, source: Path, printed: str, output: Path
+) -> None:
+    """Spark scored every row of the CSV ``source`` into ``output`` (Parquet) as pandas does.
+
+    ``printed`` is the Spark command's output, which names the model version used.
+    """
+    with source.open() as raw:
+        rows = sum(1 for _ in csv.DictReader(raw))
+    scored = re.search(rf"{rows} rows scored by models:/{MODEL_NAME}/(\d+) on Spark", printed)
+    assert scored, printed
+    pandas_output = output.parent / f"{output.name}-pandas.csv"
     run(
         [
             *("poetry", "run", f"{SLUG}-predict", str(source)),
-            *("--version", scored.group(2), "--output", str(pandas_output)),
+            *("--version", scored.group(1), "--output", str(pandas_output)),
         ],
         project,
     )
@@ -466,7 +463,7 @@ def test_spark_scores_a_table_in_s3_on_a_standalone_cluster(
         ["poetry", "run", "python", "-c", SAME_PREDICTIONS, str(output), str(pandas_output)],
         project,
     )
-    assert compared.stdout.split() == [scored.group(1), "True"]
+    assert compared.stdout.split() == [str(rows), "True"]
 
 
 SPARK_HOME = "import os, pyspark; print(os.path.dirname(pyspark.__file__))"
