@@ -114,41 +114,70 @@ def test_every_request_is_answered_under_sustained_load(workers: int) -> None:
     assert predictor.calls == len(model.call_sizes)
 
 
-def test_after_a_merged_call_the_next_waits_for_requests_on_their_way() -> None:
-    entered, release = threading.Event(), threading.Event()
-    call_sizes: list[int] = []
+def closed_loop(predictor: Batcher, requests: dict[str, int]) -> float:
+    """Clients that each send their next request as soon as they have an answer; seconds taken.
 
-    def predict(rows: list[list[Any]]) -> list[Any]:
-        entered.set()
-        release.wait()
-        call_sizes.append(len(rows))
-        return [2 * value for (value,) in rows]
+    ``requests``: how many requests each client (named by its key) sends.
+    """
 
-    predictor = Batcher(predict, max_rows=100, wait_seconds=0.5)
-    busy = predictor.submit(rows(1.0))
-    assert entered.wait(10)  # the model is busy with the first request alone
-    queued = [predictor.submit(rows(2.0)), predictor.submit(rows(3.0))]
-    release.set()
-    assert [future.result() for future in [busy, *queued]] == [[2.0], [4.0], [6.0]]
-    assert call_sizes == [1, 2]  # the queued two in one call: the load is up
-
-    first = predictor.submit(rows(4.0))
-    time.sleep(0.1)  # well within the wait: the second request joins the first's call
-    second = predictor.submit(rows(5.0))
-
-    assert (first.result(), second.result()) == ([8.0], [10.0])
-    assert call_sizes == [1, 2, 2]
-
-
-def test_a_lone_request_after_a_lone_call_does_not_wait() -> None:
-    model = SlowModel(seconds=0.01)
-    predictor = Batcher(model.predict, max_rows=100, wait_seconds=5.0)
-    assert predictor(rows(1.0)) == [2.0]
+    def client(name: str) -> None:
+        for number in range(requests[name]):
+            assert predictor(rows(float(number)), name) == [2.0 * number]
 
     started = time.monotonic()
-    assert predictor(rows(2.0)) == [4.0]
+    with ThreadPoolExecutor(len(requests)) as pool:
+        list(pool.map(client, requests))
+    return time.monotonic() - started
 
-    assert time.monotonic() - started < 2.5  # far below the 5 s it would wait otherwise
+
+def test_clients_that_come_straight_back_share_one_call() -> None:
+    model = SlowModel(seconds=0.02)
+    predictor = Batcher(model.predict, max_rows=100, wait_seconds=1.0)
+
+    seconds = closed_loop(predictor, {f"client-{i}": 12 for i in range(6)})
+
+    # The first calls take whoever is queued (the clients are not known yet); then
+    # every call waits for the clients the call before answered, and holds all six
+    # (but the last: one client was a request ahead since the first call).
+    assert model.call_sizes[-6:-1] == [6] * 5
+    # Waiting ends as the last one is back, not after a second: at most one full
+    # wait (for a client that sent its last request one call earlier than the rest).
+    assert seconds < 5.0
+
+
+def test_a_client_that_leaves_is_not_waited_for_again() -> None:
+    model = SlowModel(seconds=0.02)
+    predictor = Batcher(model.predict, max_rows=100, wait_seconds=1.0)
+
+    seconds = closed_loop(predictor, {"stays-a": 15, "stays-b": 15, "stays-c": 15, "leaves": 3})
+
+    assert model.call_sizes[-6:-1] == [3] * 5  # those that stayed, together
+    assert seconds < 5.0  # waited for the one that left once or twice, not every call
+
+
+def test_new_connections_are_not_waited_for() -> None:
+    model = SlowModel(seconds=0.01)
+    predictor = Batcher(model.predict, max_rows=100, wait_seconds=5.0)
+    started = time.monotonic()
+
+    with ThreadPoolExecutor(4) as pool:  # a new client for every request
+        results = list(pool.map(lambda i: predictor(rows(float(i)), f"new-{i}"), range(40)))
+
+    assert results == [[2.0 * i] for i in range(40)]
+    assert time.monotonic() - started < 2.5  # far below one 5 s wait
+
+
+@pytest.mark.parametrize("client", ["the-same-client", None])
+def test_a_lone_client_is_predicted_at_once(client: str | None) -> None:
+    model = SlowModel(seconds=0.01)
+    predictor = Batcher(model.predict, max_rows=100, wait_seconds=5.0)
+    started = time.monotonic()
+
+    for number in range(5):  # each time, the client the call before answered is this one
+        assert predictor(rows(float(number)), client) == [2.0 * number]
+
+    assert model.call_sizes == [1] * 5
+    assert time.monotonic() - started < 2.5  # far below one 5 s wait
 
 
 def test_without_merging_each_request_is_a_call_of_its_own() -> None:

@@ -31,7 +31,7 @@ from werkzeug.exceptions import HTTPException
 from ..prediction_log import LogSettings, PredictionLog
 from . import metrics
 from .asgi import BufferedWSGI
-from .batching import Predict
+from .batching import PredictFor
 from .body import BodyReader, NotJsonError, RequestError
 from .logs import configure_logging
 from .model import ModelCard, ServedModel, load_served_model
@@ -60,7 +60,7 @@ class ServiceState:
         self.settings = settings
         self.on_model_lost = on_model_lost
         self.card: ModelCard | None = None
-        self.predict: Predict | None = None
+        self.predict: PredictFor | None = None
         self.reader: BodyReader | None = None
         self.openapi: dict[str, Any] | None = None
         self.log: PredictionLog | None = None
@@ -77,7 +77,7 @@ class ServiceState:
             self.settled.wait(self.settings.load_wait_seconds)
         return self.card
 
-    def use(self, card: ModelCard, predict: Predict) -> None:
+    def use(self, card: ModelCard, predict: PredictFor) -> None:
         """Answer predictions with ``predict`` from now on, for the model ``card`` describes."""
         self.openapi = openapi_document(
             card.columns, card.info, self.settings.max_batch_rows, card.input_example
@@ -164,6 +164,12 @@ def _error(status: int, message: str, problems: list[str] | None = None) -> Resp
     if problems is not None:
         payload["problems"] = problems
     return _json(payload, status)
+
+
+def _client() -> str | None:
+    """The request's client, as the model's merged calls know it: its connection (address, port)."""
+    port = request.environ.get("REMOTE_PORT")
+    return f"{request.remote_addr}:{port}" if port else None
 
 
 def _clean(value: Any) -> Any:
@@ -362,7 +368,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         g.rows = len(batch.rows)
         try:
             with _timed("model"):  # includes the wait for the merged call
-                predictions = [_clean(value) for value in predict(batch.rows)]
+                predictions = [_clean(value) for value in predict(batch.rows, _client())]
         except ValueError as error:  # the model's own input checks (e.g. float32 overflow)
             log.warning("model rejected input", extra={"request_id": g.request_id})
             return _error(400, "the model rejected the rows", [str(error)])

@@ -5,12 +5,22 @@ random forest spends about 34 ms on a call whether it holds one row or thirty,
 most of it in the preprocessing's per-call work. Answering the requests that
 arrive together with one call multiplies what the service can serve.
 
-Requests put their rows in a queue; one thread calls the model. It takes the
-oldest request and, when the call before merged several requests (a sign that
-others are on their way), waits up to ``wait_seconds`` for more, up to
-``max_rows`` rows in all. A lone request on an idle service is predicted at
-once. If a merged call fails, each of its requests is predicted alone, so an
-error reaches only the request whose rows caused it.
+Requests put their rows in a queue; one thread calls the model, taking the
+oldest request and every one queued behind it, up to ``max_rows`` rows. A lone
+request on an idle service is predicted at once.
+
+Most clients send their next request as soon as they have an answer. Those a
+call answered are back a moment after it, but a moment too late for the next
+call, which has already started with whoever was queued meanwhile: the clients
+split into groups that take turns, each paying for a call of its own. So a call
+waits, up to ``wait_seconds``, for the clients the call before answered that
+came straight back last time (each request names its client: its connection).
+A client that does not come back in time, or has only just connected, is not
+waited for until it comes straight back again, so a client that leaves costs
+one wait, and requests that each come on a new connection none.
+
+If a merged call fails, each of its requests is predicted alone, so an error
+reaches only the request whose rows caused it.
 
 Merging assumes a row's prediction does not depend on the other rows of the
 call, which holds for scikit-learn estimators; turn it off in ``conf/serve``
@@ -22,7 +32,7 @@ from __future__ import annotations
 import queue
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from itertools import chain
@@ -30,7 +40,9 @@ from typing import Any
 
 from ..inputs import Row
 
-Predict = Callable[[list[Row]], list[Any]]
+Predict = Callable[[list[Row]], list[Any]]  # the model: rows in, a prediction per row out
+# A request: its rows and the client that sent them (None: unknown) in, its predictions out.
+PredictFor = Callable[[list[Row], Hashable | None], list[Any]]
 
 
 @dataclass(eq=False)
@@ -38,6 +50,7 @@ class _Job:
     """One request's rows, and the future its predictions (or the model's error) go to."""
 
     rows: list[Row]
+    client: Hashable | None = None
     future: Future[list[Any]] = field(default_factory=Future)
 
 
@@ -55,19 +68,30 @@ class Batcher:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._held: _Job | None = None  # taken from the queue, but too large for the last call
         self._closing = False  # the queue's end was taken while gathering a call
+        self._lock = threading.Lock()  # guards the two below, shared with ``submit``
+        self._answered: dict[Hashable, float] = {}  # clients not back yet: when answered
+        self._returning: set[Hashable] = set()  # clients that came straight back last time
+        self._last_clients: set[Hashable] = set()  # those of the last call
         self.calls = 0  # model calls made, for tests and curiosity
         self._thread = threading.Thread(target=self._run, name="model", daemon=True)
         self._thread.start()
 
-    def submit(self, rows: list[Row]) -> Future[list[Any]]:
-        """Queue ``rows``; the future holds their predictions, or the error the model raised."""
-        job = _Job(rows)
+    def submit(self, rows: list[Row], client: Hashable | None = None) -> Future[list[Any]]:
+        """Queue ``client``'s ``rows``; the future holds their predictions, or the model's error."""
+        job = _Job(rows, client)
+        if client is not None:
+            with self._lock:
+                answered = self._answered.pop(client, None)
+                if answered is not None and time.monotonic() - answered <= self._wait_seconds:
+                    self._returning.add(client)
+                else:
+                    self._returning.discard(client)
         self._queue.put(job)
         return job.future
 
-    def __call__(self, rows: list[Row]) -> list[Any]:
-        """The predictions for ``rows``, once the model has answered them."""
-        return self.submit(rows).result()
+    def __call__(self, rows: list[Row], client: Hashable | None = None) -> list[Any]:
+        """The predictions for ``rows`` of ``client``, once the model has answered them."""
+        return self.submit(rows, client).result()
 
     def close(self) -> None:
         """Stop the thread once the requests queued so far are answered."""
@@ -75,7 +99,6 @@ class Batcher:
         self._thread.join()
 
     def _run(self) -> None:
-        merged = 1  # requests in the previous call
         while not self._closing:
             first = self._held or self._queue.get()
             self._held = None
@@ -83,28 +106,36 @@ class Batcher:
                 return
             batch = [first]
             if self._merge:
-                self._gather(batch, self._wait_seconds if merged > 1 else 0.0)
-            merged = len(batch)
+                self._gather(batch)
             self._settle(batch)
+            self._last_clients = {job.client for job in batch if job.client is not None}
 
-    def _gather(self, batch: list[_Job], wait_seconds: float) -> None:
-        """Add queued jobs to ``batch`` until ``max_rows``, waiting up to ``wait_seconds``."""
+    def _gather(self, batch: list[_Job]) -> None:
+        """Add queued jobs to ``batch`` up to ``max_rows``; wait for the clients expected back."""
+        with self._lock:  # the last call's clients not back yet that came straight back before
+            self._forget_answers_before(time.monotonic() - self._wait_seconds)
+            expected = self._last_clients & self._returning & self._answered.keys()
         rows = len(batch[0].rows)
-        deadline = time.monotonic() + wait_seconds
-        while rows < self._max_rows:
-            left = deadline - time.monotonic()
-            try:
-                job = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
-            except queue.Empty:
-                return
-            if job is None:
-                self._closing = True  # after this call
-                return
-            if rows + len(job.rows) > self._max_rows:
-                self._held = job  # leads the next call
-                return
-            batch.append(job)
-            rows += len(job.rows)
+        deadline = time.monotonic() + self._wait_seconds
+        try:
+            while rows < self._max_rows:
+                left = deadline - time.monotonic() if expected else 0.0
+                try:
+                    job = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
+                except queue.Empty:
+                    return
+                if job is None:
+                    self._closing = True  # after this call
+                    return
+                if rows + len(job.rows) > self._max_rows:
+                    self._held = job  # leads the next call
+                    return
+                batch.append(job)
+                rows += len(job.rows)
+                expected.discard(job.client)
+        finally:
+            with self._lock:  # those not back are not waited for until they come straight back
+                self._returning -= expected
 
     def _settle(self, batch: list[_Job]) -> None:
         self.calls += 1
@@ -112,12 +143,27 @@ class Batcher:
             predictions = self._predict(list(chain.from_iterable(job.rows for job in batch)))
         except Exception as error:
             if len(batch) == 1:
+                self._answering(batch)
                 batch[0].future.set_exception(error)
             else:  # find out whose rows the model refused: each request alone
                 for job in batch:
                     self._settle([job])
             return
+        self._answering(batch)
         start = 0
         for job in batch:
             job.future.set_result(predictions[start : start + len(job.rows)])
             start += len(job.rows)
+
+    def _forget_answers_before(self, moment: float) -> None:
+        """Drop the clients answered before ``moment``: too late to come straight back now."""
+        for client in [c for c, answered in self._answered.items() if answered < moment]:
+            del self._answered[client]
+
+    def _answering(self, batch: list[_Job]) -> None:
+        """Note when the clients of ``batch`` are answered: before, as one may be back at once."""
+        if not self._merge:
+            return
+        now = time.monotonic()
+        with self._lock:
+            self._answered.update((job.client, now) for job in batch if job.client is not None)

@@ -11,7 +11,7 @@ import itertools
 import socket
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from multiprocessing.connection import Client, Connection
 from pathlib import Path
@@ -81,15 +81,15 @@ class ModelClient:
         card: ModelCard = self._call("card", None)
         return card
 
-    def predict(self, rows: list[Row]) -> list[Any]:
-        """The predictions for ``rows``, merged by the model process with other requests'.
+    def predict(self, rows: list[Row], client: Hashable | None = None) -> list[Any]:
+        """The predictions for ``rows`` of ``client``, merged by the model process with others'.
 
         Raises:
             ModelRefused: The model's input checks refused the rows.
             ModelFailed: The model failed otherwise.
             ModelUnavailable: The model process is gone.
         """
-        predictions: list[Any] = self._call("predict", rows)
+        predictions: list[Any] = self._call("predict", (rows, client))
         return predictions
 
     def close(self) -> None:

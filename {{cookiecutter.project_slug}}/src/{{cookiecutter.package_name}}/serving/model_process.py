@@ -19,7 +19,8 @@ socket in a folder only its user may open (``model_client``), with
 ``multiprocessing.connection`` messages, ``(kind, id, payload)``:
 
 - ``("card", id, None)``: answered once the model is loaded, or failed to load;
-- ``("predict", id, rows)``: rows checked by the worker, values in column order.
+- ``("predict", id, (rows, client))``: rows checked by the worker, values in
+  column order, and the client that sent them (its connection), or None.
 
 Answers are ``("ok", id, card or predictions)``, ``("refused", id, message)``
 (the model's own input checks raised ``ValueError``), ``("failed", id, message)``
@@ -28,13 +29,14 @@ Answers are ``("ok", id, card or predictions)``, ``("refused", id, message)``
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import signal
 import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from concurrent.futures import Future
 from multiprocessing.connection import Connection, Listener
 from pathlib import Path
@@ -90,8 +92,8 @@ class ModelHost:
         finally:
             self.settled.set()
 
-    def answer(self, connection: Connection) -> None:
-        """Answer one worker's messages until it disconnects."""
+    def answer(self, connection: Connection, worker: int) -> None:
+        """Answer the messages of worker number ``worker`` until it disconnects."""
         lock = threading.Lock()
 
         def send(message: tuple[str, int, Any]) -> None:
@@ -108,7 +110,8 @@ class ModelHost:
                     else:
                         send(("ok", request_id, self.card))
                 elif kind == "predict":
-                    self._predict(request_id, payload, send)
+                    rows, client = payload
+                    self._predict(request_id, rows, (worker, client) if client else None, send)
         except (EOFError, OSError):
             return  # the worker stopped
         finally:
@@ -137,7 +140,9 @@ class ModelHost:
         self.socket_path.unlink(missing_ok=True)
         os._exit(0)
 
-    def _predict(self, request_id: int, rows: list[Row], send: Send) -> None:
+    def _predict(
+        self, request_id: int, rows: list[Row], client: Hashable | None, send: Send
+    ) -> None:
         if self.batcher is None:
             send(("unavailable", request_id, self.error))
             return
@@ -156,7 +161,7 @@ class ModelHost:
             except OSError:
                 return  # the worker stopped while its request was predicted
 
-        self.batcher.submit(rows).add_done_callback(reply)
+        self.batcher.submit(rows, client).add_done_callback(reply)
 
 
 def _exit_with(parent: int) -> None:
@@ -183,10 +188,10 @@ def main(argv: list[str] | None = None) -> None:
     )
     with Listener(path, family="AF_UNIX", backlog=64) as listener:
         threading.Thread(target=host.load, name="load", daemon=True).start()
-        while True:
+        for worker in itertools.count():
             connection = listener.accept()
             host.connected()
-            threading.Thread(target=host.answer, args=(connection,), daemon=True).start()
+            threading.Thread(target=host.answer, args=(connection, worker), daemon=True).start()
 
 
 if __name__ == "__main__":

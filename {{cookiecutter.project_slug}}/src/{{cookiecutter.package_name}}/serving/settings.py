@@ -36,7 +36,7 @@ class ServeSettings:
     body_timeout_seconds: float = 10.0
     threads: int = 32
     merge_requests: bool = True
-    batch_wait_seconds: float = 0.005
+    batch_wait_seconds: float = 0.05
     log_sample_rate: float = 1.0
     log_max_bytes: int = 64 * 1024 * 1024
     log_max_age_seconds: float = 3600.0
