@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.inputs import (
     check_frame,
     check_records,
     missing_cells,
+    rows_frame,
 )
 
 from .champion import Champion
@@ -125,3 +126,26 @@ def test_long_lists_of_rows_and_values_are_cut_short() -> None:
 
     assert "rows [0, 1, 2, 3, 4] and 3 more hold " in problem
     assert problem.count("…") == 5
+
+
+@pytest.mark.parametrize(
+    "rows",
+    [
+        [[1.5, "north", True, 3]],
+        [[None, None, None, None]],
+        [[1.5, None, True, None], [None, "2022-01-01", None, 2], [2, "", False, 7]],
+    ],
+)
+def test_rows_become_the_frame_pandas_builds_from_them(rows: list[list[Any]]) -> None:
+    columns = [
+        Column("x", "double", False),
+        Column("city", "string", False),
+        Column("flag", "boolean", False),
+        Column("count", "long", False),
+    ]
+    names = [column.name for column in columns]
+    expected = pd.DataFrame.from_records(rows, columns=names).astype({"x": float, "count": float})
+
+    frame = rows_frame(rows, columns)
+
+    pd.testing.assert_frame_equal(frame, expected)  # dtypes included
