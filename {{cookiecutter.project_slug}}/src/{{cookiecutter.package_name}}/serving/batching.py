@@ -71,7 +71,6 @@ class Batcher:
         self._lock = threading.Lock()  # guards the two below, shared with ``submit``
         self._answered: dict[Hashable, float] = {}  # clients not back yet: when answered
         self._returning: set[Hashable] = set()  # clients that came straight back last time
-        self._last_clients: set[Hashable] = set()  # those of the last call
         self.calls = 0  # model calls made, for tests and curiosity
         self._thread = threading.Thread(target=self._run, name="model", daemon=True)
         self._thread.start()
@@ -108,13 +107,14 @@ class Batcher:
             if self._merge:
                 self._gather(batch)
             self._settle(batch)
-            self._last_clients = {job.client for job in batch if job.client is not None}
 
     def _gather(self, batch: list[_Job]) -> None:
         """Add queued jobs to ``batch`` up to ``max_rows``; wait for the clients expected back."""
-        with self._lock:  # the last call's clients not back yet that came straight back before
+        # Clients not back yet that came straight back before: all answered by the last
+        # call, since those of earlier calls were waited for then, and came or were dropped.
+        with self._lock:
             self._forget_answers_before(time.monotonic() - self._wait_seconds)
-            expected = self._last_clients & self._returning & self._answered.keys()
+            expected = self._returning & self._answered.keys()
         rows = len(batch[0].rows)
         deadline = time.monotonic() + self._wait_seconds
         try:
