@@ -412,6 +412,9 @@ def test_malformed_requests_get_their_status_codes(service: Service) -> None:
     status, raw = service.request("GET", "/no/such/route")
     assert status == 404
     assert json.loads(raw)["error"]
+    status, raw = service.request("GET", "/" + "a" * 5000)  # refused by gunicorn itself
+    assert status == 414
+    assert "limit_request_line" in json.loads(raw)["error"]
 
 
 def test_batches_in_both_shapes_on_one_kept_alive_connection(service: Service) -> None:

@@ -10,11 +10,12 @@ workers stop the service, for whatever runs it to start it again.
 Workers are gunicorn's asyncio workers: a connection waiting for its headers or
 body costs no thread, and a request reaches the application's threads only once
 it has arrived whole (``asgi.py``), so slow or silent clients cannot stop the
-service. Each worker listens on a socket of its own on the same port
+service; the requests gunicorn refuses itself are answered in JSON
+(``worker.py``). Each worker listens on a socket of its own on the same port
 (``SO_REUSEPORT``) and the kernel spreads new connections over them. Prometheus
-metrics are shared between workers through files in
-``PROMETHEUS_MULTIPROC_DIR`` (a fresh temporary folder unless set); a worker's
-files are marked dead when it exits, so its counts stay but its gauges go.
+metrics are shared between workers through files in ``PROMETHEUS_MULTIPROC_DIR``
+(a fresh temporary folder unless set); a worker's files are marked dead when it
+exits, so its counts stay but its gauges go.
 """
 
 from __future__ import annotations
@@ -42,7 +43,8 @@ def _int_env(name: str, default: int) -> int:
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{_int_env('PORT', 8000)}"
 workers = _int_env("WORKERS", min(os.cpu_count() or 1, 4))
-worker_class = "asgi"  # gunicorn's asyncio worker (gunicorn 26 or later)
+# gunicorn's asyncio worker (gunicorn 26 or later), answering its own refusals in JSON.
+worker_class = "{{ cookiecutter.package_name }}.serving.worker.Worker"
 # A socket per worker: on one shared socket, whichever worker woke first accepted,
 # and one worker often ended up with every keep-alive connection while the others
 # idled. The kernel's spread of connections over the workers' sockets avoids that.
