@@ -54,6 +54,9 @@ META_COLUMNS = (
     PREDICTION,
 )
 
+# One encoder for every line (``json.dumps`` with options builds one per call).
+_JSON = json.JSONEncoder(allow_nan=False, default=str)
+
 
 def _plain(value: Any) -> Any:
     """A value JSON can hold, as the model takes it.
@@ -61,6 +64,11 @@ def _plain(value: Any) -> Any:
     Missing values become null, numpy scalars Python ones, dates ISO 8601 text and
     true/false the numbers 1 and 0 (the model takes booleans as numbers).
     """
+    kind = type(value)
+    if kind is str or kind is int:  # most values, as JSON bodies bring them
+        return value
+    if kind is float:
+        return value if math.isfinite(value) else None
     if value is None or value is pd.NA or value is pd.NaT:
         return None
     if isinstance(value, pd.Timestamp | datetime):
@@ -125,7 +133,7 @@ class PredictionLog:
         """Append one line per row; False (and counted) when the record could not be written."""
         stamp = datetime.now(timezone.utc).strftime(TIME_FORMAT)
         lines = [
-            json.dumps(
+            _JSON.encode(
                 {
                     "time": stamp,
                     "request_id": request_id,
@@ -135,9 +143,7 @@ class PredictionLog:
                     "run_id": self.run_id,
                     "inputs": {key: _plain(value) for key, value in row.items()},
                     PREDICTION: _plain(prediction),
-                },
-                allow_nan=False,
-                default=str,
+                }
             )
             for index, (row, prediction) in enumerate(zip(rows, predictions, strict=True))
         ]
