@@ -415,6 +415,7 @@ def test_malformed_requests_get_their_status_codes(service: Service) -> None:
     status, raw = service.request("GET", "/" + "a" * 5000)  # refused by gunicorn itself
     assert status == 414
     assert "limit_request_line" in json.loads(raw)["error"]
+    assert service.metric("model_requests_total", 'endpoint="<unread>",status="414"') == 1
 
 
 def test_batches_in_both_shapes_on_one_kept_alive_connection(service: Service) -> None:

@@ -11,8 +11,9 @@ from typing import Any
 import pytest
 from gunicorn.config import Config
 from gunicorn.glogging import Logger
+from prometheus_client import REGISTRY
 
-from {{ cookiecutter.package_name }}.serving.worker import Worker
+from {{ cookiecutter.package_name }}.serving.worker import UNREAD, Worker
 
 
 async def _no_content(scope: dict[str, Any], receive: Any, send: Any) -> None:
@@ -68,6 +69,9 @@ def exchange(worker: Any, request: bytes) -> tuple[int, dict[str, str], bytes]:
 def test_requests_gunicorn_refuses_are_answered_in_json(
     worker: Any, request_bytes: bytes, status: int, reason: str
 ) -> None:
+    counted = {"endpoint": UNREAD, "status": str(status)}
+    before = REGISTRY.get_sample_value("model_requests_total", counted) or 0.0
+
     got, headers, body = exchange(worker, request_bytes)
 
     assert got == status
@@ -78,6 +82,7 @@ def test_requests_gunicorn_refuses_are_answered_in_json(
     answer = json.loads(body)
     assert reason in answer["error"]
     assert answer["request_id"] is None
+    assert REGISTRY.get_sample_value("model_requests_total", counted) == before + 1
 
 
 def test_a_good_request_reaches_the_application(worker: Any) -> None:

@@ -5,7 +5,8 @@ request line over ``limit_request_line`` (414), headers over
 ``limit_request_fields`` or ``limit_request_field_size`` (431), a request its
 parser cannot read (400). It answers those in plain text. Clients of this service
 read every other error as JSON (``{"error": ..., "request_id": ...}``, with the
-same security headers), so this worker answers these the same way, and logs them.
+same security headers), so this worker answers these the same way, counts them
+in the metrics (endpoint ``<unread>``) and logs them.
 
 gunicorn has no setting for these answers. Its worker serves each connection
 with an ``ASGIProtocol`` made by the event loop's ``create_server``; here the
@@ -31,9 +32,11 @@ from typing import Any
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers.gasgi import ASGIWorker
 
+from . import metrics
 from .app import JSON_TYPE, SECURITY_HEADERS
 
 log = logging.getLogger(__name__)
+UNREAD = "<unread>"  # the endpoint these requests are counted under: none was read
 
 
 # Why each refusal, for the client, after gunicorn's own message.
@@ -51,10 +54,9 @@ class JSONErrorProtocol(ASGIProtocol):  # type: ignore[misc]  # gunicorn is unty
     """gunicorn's connection protocol, with its own refusals in JSON."""
 
     def _send_error_response(self, status: int, message: str) -> None:
-        """Answer ``status`` as the application answers errors, saying why; log it."""
-        phrase = HTTPStatus(status).phrase
-        reason = _REASONS.get(status, phrase.lower()).format(cfg=self.cfg)
-        error = f"{message}: {reason}"
+        """Answer ``status`` as the application answers errors, saying why; count and log it."""
+        reason = _REASONS.get(status)
+        error = f"{message}: {reason.format(cfg=self.cfg)}" if reason else message
         body = json.dumps({"error": error, "request_id": None}).encode()
         headers = {
             "Content-Type": JSON_TYPE,
@@ -62,13 +64,15 @@ class JSONErrorProtocol(ASGIProtocol):  # type: ignore[misc]  # gunicorn is unty
             "Connection": "close",  # gunicorn closes the connection after these
             **SECURITY_HEADERS,
         }
-        head = f"HTTP/1.1 {status} {phrase}\r\n"
+        head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
         self._safe_write(head.encode("latin-1") + body)
+        metrics.REQUESTS.labels(UNREAD, str(status)).inc()
         peer = self.transport.get_extra_info("peername") if self.transport else None
+        client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else None
         log.warning(
-            "request refused before the application",
-            extra={"status": status, "error": error, "client": str(peer)},
+            "request refused by gunicorn",
+            extra={"status": status, "error": error, "client": client},
         )
 
 
