@@ -5,6 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from typing import Any
 
@@ -35,6 +37,7 @@ def worker() -> Iterator[Any]:
         task.cancel()
     worker.loop.run_until_complete(asyncio.gather(*unfinished, return_exceptions=True))
     worker.loop.close()
+    asyncio.set_event_loop(None)
 
 
 def exchange(worker: Any, request: bytes) -> tuple[int, dict[str, str], bytes]:
@@ -62,8 +65,8 @@ def exchange(worker: Any, request: bytes) -> tuple[int, dict[str, str], bytes]:
         (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414, "4094 bytes"),
         (b"GET / HTTP/1.1\r\nHost: x\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431, "8190 bytes"),
         (b"GET / HTTP/1.1\r\n" + b"X-A: 1\r\n" * 101 + b"\r\n", 431, "100 headers"),
-        (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, "Missing colon"),
-        (b"\x16\x03\x01 not http\r\n\r\n", 400, "not an HTTP request"),
+        (b"GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, "cannot read this as an HTTP/1.1"),
+        (b"\x16\x03\x01 not http\r\n\r\n", 400, "cannot read this as an HTTP/1.1"),
     ],
 )
 def test_requests_gunicorn_refuses_are_answered_in_json(
@@ -83,6 +86,32 @@ def test_requests_gunicorn_refuses_are_answered_in_json(
     assert reason in answer["error"]
     assert answer["request_id"] is None
     assert REGISTRY.get_sample_value("model_requests_total", counted) == before + 1
+
+
+def test_a_body_that_breaks_off_is_answered_in_json_and_left_to_the_application_to_count(
+    worker: Any,
+) -> None:
+    counted = {"endpoint": UNREAD, "status": "400"}
+    before = REGISTRY.get_sample_value("model_requests_total", counted) or 0.0
+    request = b"POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\nnot a size\r\n"
+
+    status, headers, _ = exchange(worker, request)
+
+    assert (status, headers["content-type"]) == (400, "application/json")
+    assert (REGISTRY.get_sample_value("model_requests_total", counted) or 0.0) == before
+
+
+def test_gunicorns_master_process_does_not_load_the_application() -> None:
+    """gunicorn imports the worker class in its master: the application loads in workers."""
+    check = (
+        "import sys, {{ cookiecutter.package_name }}.serving.worker; "
+        "print(sorted(m for m in ('flask', 'mlflow', 'prometheus_client') if m in sys.modules))"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", check], capture_output=True, text=True, check=True
+    ).stdout
+
+    assert loaded.strip() == "[]"
 
 
 def test_a_good_request_reaches_the_application(worker: Any) -> None:

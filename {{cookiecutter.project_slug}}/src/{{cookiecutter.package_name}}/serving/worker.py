@@ -16,8 +16,10 @@ writes them (``_send_error_response``, gunicorn's own, not a public API).
 expects JSON, so a gunicorn release that changes this fails a test instead of
 silently answering in text again.
 
-The loop is asyncio's own. gunicorn would pick uvloop when it is installed; it
-is not a dependency: on the example model it served no more requests a second.
+The loop is asyncio's own, whatever gunicorn's ``asgi_loop`` setting says: gunicorn
+would pick uvloop when it is installed, which on the example model served no more
+requests a second. HTTP/2 (off unless gunicorn's ``http_protocols`` allows it)
+answers its errors in its own frames, in text.
 """
 
 from __future__ import annotations
@@ -32,16 +34,13 @@ from typing import Any
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers.gasgi import ASGIWorker
 
-from . import metrics
-from .app import JSON_TYPE, SECURITY_HEADERS
-
 log = logging.getLogger(__name__)
 UNREAD = "<unread>"  # the endpoint these requests are counted under: none was read
 
 
 # Why each refusal, for the client, after gunicorn's own message.
 _REASONS = {
-    400: "not an HTTP request the service can read",
+    400: "the service cannot read this as an HTTP/1.1 request",
     414: "the service accepts request lines (method, path and query) of at most"
     " {cfg.limit_request_line} bytes (gunicorn's limit_request_line)",
     431: "the service accepts at most {cfg.limit_request_fields} headers (gunicorn's"
@@ -54,9 +53,17 @@ class JSONErrorProtocol(ASGIProtocol):  # type: ignore[misc]  # gunicorn is unty
     """gunicorn's connection protocol, with its own refusals in JSON."""
 
     def _send_error_response(self, status: int, message: str) -> None:
-        """Answer ``status`` as the application answers errors, saying why; count and log it."""
+        """Answer a refusal as the application answers errors, saying why; count and log it."""
         reason = _REASONS.get(status)
-        error = f"{message}: {reason.format(cfg=self.cfg)}" if reason else message
+        if reason is None:  # a 500: the application failed, and gunicorn logs why
+            super()._send_error_response(status, message)
+            return
+        # Imported here: gunicorn imports this module in its master process, which must
+        # not load the application (each worker loads it; the metrics need their folder).
+        from . import metrics
+        from .app import JSON_TYPE, SECURITY_HEADERS
+
+        error = f"{message}: {reason.format(cfg=self.cfg)}"
         body = json.dumps({"error": error, "request_id": None}).encode()
         headers = {
             "Content-Type": JSON_TYPE,
@@ -67,13 +74,22 @@ class JSONErrorProtocol(ASGIProtocol):  # type: ignore[misc]  # gunicorn is unty
         head = f"HTTP/1.1 {status} {HTTPStatus(status).phrase}\r\n"
         head += "".join(f"{name}: {value}\r\n" for name, value in headers.items()) + "\r\n"
         self._safe_write(head.encode("latin-1") + body)
+        if self._current_request is not None:
+            return  # a body that broke off: the application has the request, and counts it
         metrics.REQUESTS.labels(UNREAD, str(status)).inc()
-        peer = self.transport.get_extra_info("peername") if self.transport else None
-        client = f"{peer[0]}:{peer[1]}" if isinstance(peer, tuple) else None
         log.warning(
             "request refused by gunicorn",
-            extra={"status": status, "error": error, "client": client},
+            extra={"status": status, "error": error, "client": _address(self.transport)},
         )
+
+
+def _address(transport: asyncio.BaseTransport | None) -> str | None:
+    """The client's address as ``host:port`` (``[host]:port`` for IPv6), if known."""
+    peer = transport.get_extra_info("peername") if transport is not None else None
+    if not isinstance(peer, tuple):
+        return None
+    host, port = peer[0], peer[1]
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
 
 
 class _ProtocolLoop(asyncio.SelectorEventLoop):
