@@ -159,11 +159,18 @@ def _json(payload: Any, status: int = 200) -> Response:
     return Response(json.dumps(payload, allow_nan=False), status=status, mimetype=JSON_TYPE)
 
 
-def _error(status: int, message: str, problems: list[str] | None = None) -> Response:
-    payload: dict[str, Any] = {"error": message, "request_id": g.get("request_id")}
+def error_payload(
+    message: str, request_id: str | None, problems: list[str] | None = None
+) -> dict[str, Any]:
+    """The JSON of every error answer (the worker's refusals too: ``worker.py``)."""
+    payload: dict[str, Any] = {"error": message, "request_id": request_id}
     if problems is not None:
         payload["problems"] = problems
-    return _json(payload, status)
+    return payload
+
+
+def _error(status: int, message: str, problems: list[str] | None = None) -> Response:
+    return _json(error_payload(message, g.get("request_id"), problems), status)
 
 
 def _client() -> str | None:
