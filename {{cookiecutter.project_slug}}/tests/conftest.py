@@ -56,6 +56,20 @@ SAMPLE_ROWS = 1000  # at most this many rows of the configured table
 TRAIN_OVERRIDES = ["train.cv_folds=2"]
 
 
+CONFIGURED_DATA_FIXTURES = {"configured_table", "staged"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark ``configured_data`` the tests that read the configured dataset.
+
+    ``pytest -m configured_data`` then checks a newly configured table in a part of
+    the suite's time: the other tests cannot change with the table.
+    """
+    for item in items:
+        if CONFIGURED_DATA_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.configured_data)
+
+
 @pytest.fixture(autouse=True)
 def fresh_hydra() -> Iterator[None]:
     """No test inherits another's Hydra initialisation."""
