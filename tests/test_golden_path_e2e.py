@@ -252,15 +252,10 @@ def test_the_image_serves_without_training_packages(project: Path, tmp_path: Pat
         canonical(name) for name in run([python, "-c", listing], image.root).stdout.split()
     }
     groups = tomllib.loads((project / "pyproject.toml").read_text())["tool"]["poetry"]["group"]
-    left_out = {
-        canonical(name)
-        for group_name, group in groups.items()
-        if group_name != "fast-http"  # gunicorn's C parser: the image has it
-        for name in group["dependencies"]
-    }
+    left_out = {canonical(name) for group in groups.values() for name in group["dependencies"]}
     assert {"mlflow", "optuna", "matplotlib", "dvc"} <= left_out  # train, dev
-    assert not left_out & installed  # no package of the train, dev, docs or spark groups
-    assert {"mlflow-skinny", "gunicorn", "gunicorn-h1c", "scikit-learn", SLUG} <= installed
+    assert not left_out & installed  # no package of the train, dev or docs groups
+    assert {"mlflow-skinny", "gunicorn", "scikit-learn", SLUG} <= installed
 
     port = free_port()
     service = start(

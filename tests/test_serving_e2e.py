@@ -93,9 +93,6 @@ def project(tmp_path_factory: pytest.TempPathFactory) -> Path:
         text.replace("  - model: random_forest\n", "  - model: logistic_regression\n")
     )
     install(root)
-    # gunicorn's C HTTP parser, as in the service's image: these tests run the service
-    # with it, the generated projects' own tests (in the other modules) without it.
-    run(["poetry", "install", "--with", "fast-http"], root)
     make(root, "pipeline", timeout=1800)
     return root
 
@@ -419,18 +416,6 @@ def test_malformed_requests_get_their_status_codes(service: Service) -> None:
     assert status == 414
     assert "limit_request_line" in json.loads(raw)["error"]
     assert service.metric("model_requests_total", 'endpoint="<unread>",status="414"') == 1
-    with socket.create_connection((HOST, service.port), timeout=30) as unreadable:
-        unreadable.sendall(b"GET / HTTP/1.1\r\nHost without a colon\r\n\r\n")
-        head, _, body = unreadable.makefile("rb").read().partition(b"\r\n\r\n")
-    assert head.startswith(b"HTTP/1.1 400 "), head
-    assert "cannot read this as an HTTP/1.1 request" in json.loads(body)["error"]
-
-
-def test_the_workers_tests_pass_with_gunicorns_c_parser(project: Path) -> None:
-    """The generated worker tests, which skip the C parser where it is not installed."""
-    result = run(["poetry", "run", "pytest", "-rs", "tests/serving/test_worker.py"], project)
-
-    assert " passed" in result.stdout and "skipped" not in result.stdout, result.stdout
 
 
 def test_batches_in_both_shapes_on_one_kept_alive_connection(service: Service) -> None:

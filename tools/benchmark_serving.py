@@ -2,8 +2,7 @@
 
 Bakes the default project (or reuses one given with ``--project``), runs its
 pipeline, then serves the same champion model four ways on 127.0.0.1, each with
-the same number of workers: our service (`make serve`, gunicorn, with its C HTTP
-parser installed as in the service's image), MLflow's own
+the same number of workers: our service (`make serve`, gunicorn), MLflow's own
 scoring server (`mlflow models serve --env-manager local`), and Seldon MLServer
 with its MLflow runtime (what KServe runs for MLflow models) with and without
 adaptive batching. wrk (Debian package `wrk`) sends single-row requests over 8
@@ -366,7 +365,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 
     args.output.mkdir(parents=True, exist_ok=True)
     project = prepared_project(args.output, args.project)
-    run(["poetry", "install", "--with", "fast-http"], project)  # gunicorn's C parser, as the image
     package = project.name.replace("-", "_")
     tracking_uri = run(
         ["poetry", "run", "python", "-m", f"{package}.tracking"], project

@@ -80,9 +80,8 @@ def assemble(project: Path, root: Path) -> Image:
     """Follow ``project``'s Dockerfile into ``root`` (created); return the image.
 
     ``RUN poetry ...`` runs with this machine's Poetry (the image installs the same
-    version range with pip first); ``RUN pip install poetry...``, the user creation
-    and ``RUN apt-get ...`` (a C compiler, which ``tools/system-deps.sh`` installs
-    on this machine) are the only steps skipped.
+    version range with pip first); ``RUN pip install poetry...`` and the user
+    creation are the only steps skipped.
     """
     root.mkdir(parents=True)
     image = Image(root)
@@ -113,7 +112,9 @@ def assemble(project: Path, root: Path) -> Image:
                 _copy(project / source, destination / name if target.endswith("/") else destination)
         elif keyword == "RUN" and arguments.startswith("poetry "):
             run(shlex.split(arguments), root, env=image.env, timeout=1800)
-        elif keyword == "RUN" and arguments.startswith(("pip install", "useradd", "apt-get")):
+        elif keyword == "RUN" and (
+            arguments.startswith("pip install") or arguments.startswith("useradd")
+        ):
             continue
         elif keyword == "CMD":
             image.command = json.loads(arguments)

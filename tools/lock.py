@@ -53,20 +53,11 @@ def main(argv: list[str] | None = None) -> int:
     """Resolve, convert, check and write the template's lock."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--output", type=Path, default=TEMPLATE_LOCK)
-    parser.add_argument(
-        "--keep-versions",
-        action="store_true",
-        help="keep the current lock's versions; only add or drop what pyproject.toml changed",
-    )
     args = parser.parse_args(argv)
     with tempfile.TemporaryDirectory() as folder:
         indexed = bake(Path(folder) / "indexed", {"package_index_url": default_package_index_url()})
-        if args.keep_versions:
-            print("Resolving, keeping the locked versions (a minute or two)...")
-            run(["poetry", "lock"], indexed, timeout=1800)
-        else:
-            print("Resolving the newest versions (a minute or two)...")
-            run(["poetry", "lock", "--regenerate"], indexed, timeout=1800)
+        print("Resolving the newest versions (a minute or two)...")
+        run(["poetry", "lock", "--regenerate"], indexed, timeout=1800)
         default = bake(Path(folder) / "default")
         text = default_lock(
             (indexed / LOCK_FILE).read_text(encoding="utf-8"), default / "pyproject.toml"

@@ -2,15 +2,13 @@
 # System programs the tests run besides Python packages: nginx and openssl (the team
 # MLflow server behind nginx), PostgreSQL (a query source of a team's own data),
 # Prometheus and promtool (the service's alerts), wrk (the serving benchmark's load
-# generator), Java 17 (Spark, for batch scoring on Spark), a C compiler (gunicorn's C
-# HTTP parser, built from source where the service's image is), git and make. Installed with apt-get when
+# generator), Java 17 (Spark, for batch scoring on Spark), git and make. Installed with apt-get when
 # missing and running as root; otherwise the command to run is printed.
 set -euo pipefail
 
 missing=()
 command -v git >/dev/null 2>&1 || missing+=(git)
 command -v make >/dev/null 2>&1 || missing+=(make)
-command -v gcc >/dev/null 2>&1 || missing+=(gcc)
 command -v openssl >/dev/null 2>&1 || missing+=(openssl)
 command -v nginx >/dev/null 2>&1 || [[ -x /usr/sbin/nginx ]] || missing+=(nginx)
 compgen -G "/usr/lib/postgresql/*/bin/initdb" >/dev/null || command -v initdb >/dev/null 2>&1 \

@@ -24,18 +24,10 @@ async def _no_content(scope: dict[str, Any], receive: Any, send: Any) -> None:
     await send({"type": "http.response.body", "body": b""})
 
 
-@pytest.fixture(params=["python", "fast"])
-def worker(request: pytest.FixtureRequest) -> Iterator[Any]:
-    """The worker with gunicorn's default settings, its loop set up, serving ``_no_content``.
-
-    Once with each of gunicorn's HTTP parsers: its Python one, and its C one
-    (``fast``: gunicorn fails to start a connection if it cannot use it), which
-    the Poetry group ``fast-http`` installs.
-    """
-    if request.param == "fast":
-        pytest.importorskip("gunicorn_h1c", reason="the C parser: poetry install --with fast-http")
+@pytest.fixture
+def worker() -> Iterator[Any]:
+    """The worker with gunicorn's default settings, its loop set up, serving ``_no_content``."""
     config = Config()
-    config.set("http_parser", request.param)
     worker = Worker(0, os.getpid(), [], None, 30, config, Logger(config))
     worker.asgi = _no_content
     worker._setup_event_loop()

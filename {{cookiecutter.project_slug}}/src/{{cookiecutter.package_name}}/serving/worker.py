@@ -16,15 +16,6 @@ writes them (``_send_error_response``, gunicorn's own, not a public API).
 expects JSON, so a gunicorn release that changes this fails a test instead of
 silently answering in text again.
 
-gunicorn parses requests with its C parser (package ``gunicorn-h1c``, the Poetry
-group ``fast-http``) when it is installed, and with its Python parser otherwise.
-Its check for the C parser does not work from a subclass of ``ASGIProtocol``
-(it records what it finds on the subclass, then reads it from ``ASGIProtocol``),
-so ``JSONErrorProtocol`` runs that check on ``ASGIProtocol`` itself. And where the
-C parser cannot read a request (any error but the limits), gunicorn 26 drops the
-connection without an answer: ``JSONErrorProtocol`` answers 400, as the Python
-parser does (and gunicorn 27 does). The worker's tests run with both parsers.
-
 The loop is asyncio's own, whatever gunicorn's ``asgi_loop`` setting says: gunicorn
 would pick uvloop when it is installed, which on the example model served no more
 requests a second. HTTP/2 (off unless gunicorn's ``http_protocols`` allows it)
@@ -60,23 +51,6 @@ _REASONS = {
 
 class JSONErrorProtocol(ASGIProtocol):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn's connection protocol, with its own refusals in JSON."""
-
-    @classmethod
-    def _check_h1c_protocol_available(cls) -> bool:
-        """Whether gunicorn's C parser can serve, found as gunicorn finds it (see above)."""
-        available: bool = ASGIProtocol._check_h1c_protocol_available()
-        return available
-
-    def _handle_h1c_exception(self, error: Exception) -> bool:
-        """Answer the C parser's errors: gunicorn's own answers, and 400 for the others."""
-        if super()._handle_h1c_exception(error):
-            return True
-        parse_error = type(error).__module__.startswith("gunicorn_h1c.")  # all are ValueErrors
-        if not (parse_error and isinstance(error, ValueError)):
-            return False
-        self._send_error_response(400, str(error))
-        self._close_transport()
-        return True
 
     def _send_error_response(self, status: int, message: str) -> None:
         """Answer a refusal as the application answers errors, saying why; count and log it."""
