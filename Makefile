@@ -26,7 +26,8 @@ demo: setup ## Generate a project into build/demo/ and run its golden path
 test: setup ## Run all template tests (fast and end-to-end tiers)
 	bash tools/system-deps.sh
 	@# --durations: the slowest tests in CI's log, to keep the suite within its time budget.
-	$(VENV)/bin/python -m pytest -n 2 --dist loadscope --durations=30
+	@# --no-loadscope-reorder: scopes start in collection order, the longest first (tests/conftest.py).
+	$(VENV)/bin/python -m pytest -n 2 --dist loadscope --no-loadscope-reorder --durations=30
 
 test-fast: setup ## Run the fast tier only (no Poetry installs)
 	$(VENV)/bin/python -m pytest -n 2 -m "not e2e"

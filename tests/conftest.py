@@ -15,6 +15,35 @@ from tools.project import TEMPLATE_DIR
 
 Bake = Callable[..., Path]
 
+# The slow tier's files, the longest first (their share of CI's `--durations`).
+# `make test` hands test scopes (a module, or a class) to its two xdist workers in
+# collection order (`--no-loadscope-reorder`), so the long ones start at once and
+# the short ones fill in at the end. xdist's own order, by number of tests, started
+# the projects of test_generated_project_e2e (two tests, ten minutes each) last,
+# one after the other on one worker while the other idled.
+LONGEST_FIRST = (
+    "tests/test_golden_path_e2e.py",
+    "tests/test_own_data_e2e.py",
+    "tests/test_generated_project_e2e.py",
+    "tests/test_mlflow_server_e2e.py",
+    "tests/test_serving_e2e.py",
+    "tests/test_dev_workflow_e2e.py",
+    "tests/test_s3_remote_e2e.py",
+)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Run the slow tier's files longest first; the rest keep their order, after them."""
+    gone = [path for path in LONGEST_FIRST if not (config.rootpath / path).is_file()]
+    if gone:  # renamed: it would silently start last
+        raise pytest.UsageError(f"tests/conftest.py LONGEST_FIRST names missing files: {gone}")
+
+    def rank(item: pytest.Item) -> int:
+        path = item.nodeid.split("::", 1)[0]
+        return LONGEST_FIRST.index(path) if path in LONGEST_FIRST else len(LONGEST_FIRST)
+
+    items.sort(key=rank)  # stable: within a file, tests keep their order
+
 
 @pytest.fixture(scope="session", autouse=True)
 def remove_temporary_folders_after_a_green_run(

@@ -5,8 +5,8 @@ test_golden_path_e2e installs as shipped and checks the same way): the wearables
 example, and the skeleton (with answers that exercise quoting, another licence and
 no CI). Each runs its own tests and lint, its pipeline and notebooks, and serves
 a prediction. One test class per project: `make test` distributes by scope
-(`--dist loadscope`), so the two workers build and check the projects side by
-side, each project on one worker.
+(`--dist loadscope`), so the two workers can build and check the projects side
+by side, each project on one worker.
 """
 
 from __future__ import annotations
