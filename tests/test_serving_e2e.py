@@ -334,16 +334,45 @@ def test_a_killed_worker_leaves_every_answered_request_logged_once(
     assert len(killed) == len(set(killed))  # and none twice
 
 
-def listeners(port: int) -> int:
-    """How many sockets listen on 127.0.0.1:``port`` (``/proc/net/tcp``, state 0A)."""
-    rows = Path("/proc/net/tcp").read_text().splitlines()[1:]
+def tcp_sockets(port: int, state: str) -> set[int]:
+    """The inodes of the sockets on 127.0.0.1:``port`` in ``state`` (``/proc/net/tcp``)."""
+    rows = [row.split() for row in Path("/proc/net/tcp").read_text().splitlines()[1:]]
     local = f"0100007F:{port:04X}"
-    return sum(1 for row in rows if row.split()[1] == local and row.split()[3] == "0A")
+    return {int(row[9]) for row in rows if row[1] == local and row[3] == state}
 
 
-def test_each_worker_listens_and_a_second_service_on_the_port_is_refused(
-    project: Path, service: Service
-) -> None:
+def held_by(pid: int, inodes: set[int]) -> int:
+    """How many of the socket ``inodes`` process ``pid`` has open."""
+    held = 0
+    for fd in Path(f"/proc/{pid}/fd").iterdir():
+        try:
+            target = os.readlink(fd)
+        except OSError:  # closed meanwhile
+            continue
+        held += target.startswith("socket:[") and int(target[8:-1]) in inodes
+    return held
+
+
+def test_the_workers_share_one_socket_and_its_connections_evenly(service: Service) -> None:
+    connections = []
+    for _ in range(4 * WORKERS):  # opened one after another, each answered, and kept open
+        connection = http.client.HTTPConnection(HOST, service.port, timeout=30)
+        connection.request("GET", "/health")
+        assert connection.getresponse().read()
+        connections.append(connection)
+        time.sleep(0.05)  # past every worker's turn (at most 10 ms: serving/accepts.py)
+    established = tcp_sockets(service.port, "01")  # the service's ends of the connections
+
+    held = [held_by(pid, established) for pid in gunicorn_workers(service.pid)]
+    for connection in connections:
+        connection.close()
+
+    # One listening socket, the workers taking its connections in turns: the least busy first.
+    assert len(tcp_sockets(service.port, "0A")) == 1
+    assert held == [4] * WORKERS
+
+
+def test_a_second_service_on_the_port_is_refused(project: Path, service: Service) -> None:
     second = run(
         ["make", "--no-print-directory", "serve"],
         project,
@@ -352,8 +381,6 @@ def test_each_worker_listens_and_a_second_service_on_the_port_is_refused(
         timeout=120,
     )
 
-    # A socket per worker (SO_REUSEPORT): the kernel spreads connections over them.
-    assert listeners(service.port) == WORKERS
     assert second.returncode != 0
     assert (
         f"Port {HOST}:{service.port} is in use by another program" in second.stdout + second.stderr

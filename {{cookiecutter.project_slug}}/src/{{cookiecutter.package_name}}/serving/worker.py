@@ -16,6 +16,9 @@ writes them (``_send_error_response``, gunicorn's own, not a public API).
 expects JSON, so a gunicorn release that changes this fails a test instead of
 silently answering in text again.
 
+With several workers, each accepts the connections of the socket they share
+through ``accepts.BalancedAccepts``, so that they share the connections evenly.
+
 The loop is asyncio's own, whatever gunicorn's ``asgi_loop`` setting says: gunicorn
 would pick uvloop when it is installed, which on the example model served no more
 requests a second. HTTP/2 (off unless gunicorn's ``http_protocols`` allows it)
@@ -33,6 +36,8 @@ from typing import Any
 
 from gunicorn.asgi.protocol import ASGIProtocol
 from gunicorn.workers.gasgi import ASGIWorker
+
+from .accepts import BalancedAccepts
 
 log = logging.getLogger(__name__)
 UNREAD = "<unread>"  # the endpoint these requests are counted under: none was read
@@ -93,22 +98,41 @@ def _address(transport: asyncio.BaseTransport | None) -> str | None:
 
 
 class _ProtocolLoop(asyncio.SelectorEventLoop):
-    """An asyncio loop whose servers serve their connections with ``protocol``."""
+    """An asyncio loop whose servers serve their connections with ``protocol``.
 
-    def __init__(self, protocol: Callable[[], asyncio.BaseProtocol]) -> None:
+    Given ``held`` (the connections the worker holds), a server on a listening
+    socket shares it with other workers: it accepts through ``BalancedAccepts``.
+    """
+
+    def __init__(
+        self, protocol: Callable[[], asyncio.BaseProtocol], held: Callable[[], int] | None
+    ) -> None:
         super().__init__()
         self._protocol = protocol
+        self._held = held
+        self.accepts: list[BalancedAccepts] = []
 
     async def create_server(
         self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
     ) -> asyncio.Server:
         """Serve with this loop's protocol, in place of gunicorn's ``ASGIProtocol``."""
-        return await super().create_server(self._protocol, *args, **kwargs)
+        listener = kwargs.get("sock")
+        if self._held is None or listener is None:
+            return await super().create_server(self._protocol, *args, **kwargs)
+        server = await super().create_server(
+            self._protocol, *args, **{**kwargs, "start_serving": False}
+        )
+        tls = kwargs.get("ssl")
+        self.accepts.append(
+            BalancedAccepts(self, listener, server, self._protocol, self._held, tls)
+        )
+        return server
 
 
 class Worker(ASGIWorker):  # type: ignore[misc]  # gunicorn is untyped
     """gunicorn's asyncio worker (``worker_class = "asgi"``), refusing in JSON."""
 
     def _setup_event_loop(self) -> None:
-        self.loop = _ProtocolLoop(lambda: JSONErrorProtocol(self))
+        held = (lambda: self.nr_conns) if self.cfg.workers > 1 else None  # alone: at once
+        self.loop = _ProtocolLoop(lambda: JSONErrorProtocol(self), held)
         asyncio.set_event_loop(self.loop)
