@@ -110,7 +110,6 @@ class _ProtocolLoop(asyncio.SelectorEventLoop):
         super().__init__()
         self._protocol = protocol
         self._held = held
-        self.accepts: list[BalancedAccepts] = []
 
     async def create_server(
         self, protocol_factory: Callable[[], asyncio.BaseProtocol], *args: Any, **kwargs: Any
@@ -122,15 +121,15 @@ class _ProtocolLoop(asyncio.SelectorEventLoop):
         server = await super().create_server(
             self._protocol, *args, **{**kwargs, "start_serving": False}
         )
-        tls = kwargs.get("ssl")
-        self.accepts.append(
-            BalancedAccepts(self, listener, server, self._protocol, self._held, tls)
-        )
+        BalancedAccepts(self, listener, server, self._protocol, self._held, kwargs.get("ssl"))
         return server
 
 
 class Worker(ASGIWorker):  # type: ignore[misc]  # gunicorn is untyped
-    """gunicorn's asyncio worker (``worker_class = "asgi"``), refusing in JSON."""
+    """gunicorn's asyncio worker (``worker_class = "asgi"``), refusing in JSON.
+
+    With other workers, it takes its share of their socket's connections in turns.
+    """
 
     def _setup_event_loop(self) -> None:
         held = (lambda: self.nr_conns) if self.cfg.workers > 1 else None  # alone: at once
