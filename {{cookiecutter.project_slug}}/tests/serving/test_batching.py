@@ -155,6 +155,25 @@ def test_a_client_that_leaves_is_not_waited_for_again() -> None:
     assert seconds < 5.0  # waited for the one that left once or twice, not every call
 
 
+def test_clients_that_connect_together_merge_once_one_came_straight_back() -> None:
+    model = SlowModel(seconds=0.1)
+    predictor = Batcher(model.predict, max_rows=100, wait_seconds=1.0)
+
+    def client(name: str) -> None:
+        time.sleep(0.0 if name == "first" else 0.02)  # the others come during the first call
+        for number in range(4):
+            assert predictor(rows(float(number)), name) == [2.0 * number]
+            time.sleep(0.05)  # the way back: the answer travels, the next request comes
+
+    with ThreadPoolExecutor(6) as pool:
+        list(pool.map(client, ["first", "b", "c", "d", "e", "f"]))
+
+    # The first call holds the first client, the second the five others. The first
+    # is back during the second call, having taken 50 ms; the third call waits up to
+    # twice that for the five it does not know yet (without that wait: [1, 5, 1]).
+    assert model.call_sizes[:3] == [1, 5, 6]
+
+
 def test_new_connections_are_not_waited_for() -> None:
     model = SlowModel(seconds=0.01)
     predictor = Batcher(model.predict, max_rows=100, wait_seconds=5.0)

@@ -15,9 +15,13 @@ call, which has already started with whoever was queued meanwhile: the clients
 split into groups that take turns, each paying for a call of its own. So a call
 waits, up to ``wait_seconds``, for the clients the call before answered that
 came straight back last time (each request names its client: its connection).
-A client that does not come back in time, or has only just connected, is not
-waited for until it comes straight back again, so a client that leaves costs
-one wait, and requests that each come on a new connection none.
+A client that does not come back in time is not waited for until it comes
+straight back again, so a client that leaves costs one wait. The call before's
+other clients (new connections, or late last time) are waited for only as long
+as twice the longest time a client took to come straight back during that call,
+and not at all if none did: clients that connect together merge a call sooner,
+and requests that each come on a new connection, which none come back on, wait
+for nothing.
 
 If a merged call fails, each of its requests is predicted alone, so an error
 reaches only the request whose rows caused it.
@@ -71,6 +75,8 @@ class Batcher:
         self._lock = threading.Lock()  # guards the two below, shared with ``submit``
         self._answered: dict[Hashable, float] = {}  # clients not back yet: when answered
         self._returning: set[Hashable] = set()  # clients that came straight back last time
+        self._last_call: set[Hashable] = set()  # the clients the last call answered
+        self._slowest_return = 0.0  # seconds: the slowest straight return since the last call
         self.calls = 0  # model calls made, for tests and curiosity
         self._thread = threading.Thread(target=self._run, name="model", daemon=True)
         self._thread.start()
@@ -81,8 +87,10 @@ class Batcher:
         if client is not None:
             with self._lock:
                 answered = self._answered.pop(client, None)
-                if answered is not None and time.monotonic() - answered <= self._wait_seconds:
+                took = time.monotonic() - answered if answered is not None else None
+                if took is not None and took <= self._wait_seconds:
                     self._returning.add(client)
+                    self._slowest_return = max(self._slowest_return, took)
                 else:
                     self._returning.discard(client)
         self._queue.put(job)
@@ -115,11 +123,21 @@ class Batcher:
         with self._lock:
             self._forget_answers_before(time.monotonic() - self._wait_seconds)
             expected = self._returning & self._answered.keys()
+            unknown = (self._last_call & self._answered.keys()) - self._returning
+            unknown_wait = min(2 * self._slowest_return, self._wait_seconds)
+            self._slowest_return = 0.0
         rows = len(batch[0].rows)
-        deadline = time.monotonic() + self._wait_seconds
+        started = time.monotonic()
+        deadline = started + self._wait_seconds
+        unknown_deadline = started + unknown_wait
         try:
             while rows < self._max_rows:
-                left = deadline - time.monotonic() if expected else 0.0
+                if expected:
+                    left = deadline - time.monotonic()
+                elif unknown:
+                    left = unknown_deadline - time.monotonic()
+                else:
+                    left = 0.0
                 try:
                     job = self._queue.get(timeout=left) if left > 0 else self._queue.get_nowait()
                 except queue.Empty:
@@ -133,6 +151,7 @@ class Batcher:
                 batch.append(job)
                 rows += len(job.rows)
                 expected.discard(job.client)
+                unknown.discard(job.client)
         finally:
             with self._lock:  # those not back are not waited for until they come straight back
                 self._returning -= expected
@@ -165,5 +184,7 @@ class Batcher:
         if not self._merge:
             return
         now = time.monotonic()
+        clients = {job.client for job in batch if job.client is not None}
         with self._lock:
-            self._answered.update((job.client, now) for job in batch if job.client is not None)
+            self._answered.update(dict.fromkeys(clients, now))
+            self._last_call = clients

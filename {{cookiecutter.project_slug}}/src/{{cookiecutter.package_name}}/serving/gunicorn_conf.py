@@ -20,6 +20,7 @@ exits, so its counts stay but its gauges go.
 
 from __future__ import annotations
 
+import gc
 import os
 import shutil
 import socket
@@ -135,6 +136,17 @@ def on_exit(server: Any) -> None:
     if crashed:
         server.log.error("The model process ended unasked (see its log above)")
         sys.exit(1)  # a failure, for whatever runs the service to start it again
+
+
+def post_worker_init(worker: Any) -> None:
+    """Once a worker has loaded the application, put what it holds out of the collector's sight.
+
+    Modules and the application live as long as the worker. A full garbage
+    collection went through all of them, about 130 ms each time measured under
+    load, while every request of the worker waited.
+    """
+    gc.collect()
+    gc.freeze()
 
 
 def child_exit(server: Any, worker: Any) -> None:

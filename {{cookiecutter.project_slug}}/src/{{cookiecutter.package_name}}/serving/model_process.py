@@ -29,6 +29,7 @@ Answers are ``("ok", id, card or predictions)``, ``("refused", id, message)``
 
 from __future__ import annotations
 
+import gc
 import itertools
 import logging
 import os
@@ -70,7 +71,7 @@ class ModelHost:
         self._lock = threading.Lock()
 
     def load(self) -> None:
-        """Load the configured model and start its batcher; a failure is kept and answered."""
+        """Load the model, call it once, start its batcher; a failure is kept and answered."""
         started = time.perf_counter()
         settings = self.settings
         try:
@@ -79,6 +80,12 @@ class ModelHost:
             self.error = f"cannot load {settings.uri}: {error}"
             log.exception("model load failed", extra={"model_uri": settings.uri})
         else:
+            model.warm_up()
+            # The model's objects live as long as the process. Out of the collector's
+            # sight, a full collection no longer goes through them all: one took 230 ms
+            # on the example model, while the requests of the call waited.
+            gc.collect()
+            gc.freeze()
             self.batcher = model.batcher(settings)
             self.card = model.card
             log.info(
