@@ -174,6 +174,31 @@ def test_clients_that_connect_together_merge_once_one_came_straight_back() -> No
     assert model.call_sizes[:3] == [1, 5, 6]
 
 
+def test_new_connections_beside_a_client_that_comes_back_are_not_waited_for() -> None:
+    model = SlowModel(seconds=0.01)
+    predictor = Batcher(model.predict, max_rows=100, wait_seconds=2.0)
+    latencies: list[float] = []
+
+    def client(name: str, requests: int) -> None:
+        for number in range(requests):
+            # One connection throughout, or a new one for every request (``once-<n>``).
+            sender = name if name == "stays" else f"{name}-{number}"
+            started = time.monotonic()
+            assert predictor(rows(float(number)), sender) == [2.0 * number]
+            if name == "once":
+                latencies.append(time.monotonic() - started)
+            time.sleep(0.2)  # both come back 0.2 s after their answer, within the wait
+
+    with ThreadPoolExecutor(2) as pool:  # "stays" goes on after "once" has finished
+        list(pool.map(client, ["stays", "once"], [8, 6]))
+
+    # A request on a new connection may wait for "stays" to come back (0.2 s at
+    # most). Waiting for the new connection the call before answered, twice the
+    # 0.2 s "stays" took to come back, happens once: when "stays", then new
+    # itself, first came straight back.
+    assert sum(latency > 0.3 for latency in latencies) <= 1
+
+
 def test_new_connections_are_not_waited_for() -> None:
     model = SlowModel(seconds=0.01)
     predictor = Batcher(model.predict, max_rows=100, wait_seconds=5.0)

@@ -17,11 +17,12 @@ waits, up to ``wait_seconds``, for the clients the call before answered that
 came straight back last time (each request names its client: its connection).
 A client that does not come back in time is not waited for until it comes
 straight back again, so a client that leaves costs one wait. The call before's
-other clients (new connections, or late last time) are waited for only as long
-as twice the longest time a client took to come straight back during that call,
-and not at all if none did: clients that connect together merge a call sooner,
-and requests that each come on a new connection, which none come back on, wait
-for nothing.
+other clients (new connections, or late last time) are waited for only if a
+client like them (not known to come straight back) did come straight back
+during that call, and for at most twice the time it took: clients that connect
+together merge a call sooner, while requests that each come on a new
+connection, which no client comes back on, never wait, even beside clients that
+do come back.
 
 If a merged call fails, each of its requests is predicted alone, so an error
 reaches only the request whose rows caused it.
@@ -76,7 +77,9 @@ class Batcher:
         self._answered: dict[Hashable, float] = {}  # clients not back yet: when answered
         self._returning: set[Hashable] = set()  # clients that came straight back last time
         self._last_call: set[Hashable] = set()  # the clients the last call answered
-        self._slowest_return = 0.0  # seconds: the slowest straight return since the last call
+        # Seconds: the slowest straight return, since the last call, of a client not
+        # known to come straight back (evidence that such clients come back).
+        self._new_return = 0.0
         self.calls = 0  # model calls made, for tests and curiosity
         self._thread = threading.Thread(target=self._run, name="model", daemon=True)
         self._thread.start()
@@ -89,8 +92,9 @@ class Batcher:
                 answered = self._answered.pop(client, None)
                 took = time.monotonic() - answered if answered is not None else None
                 if took is not None and took <= self._wait_seconds:
+                    if client not in self._returning:
+                        self._new_return = max(self._new_return, took)
                     self._returning.add(client)
-                    self._slowest_return = max(self._slowest_return, took)
                 else:
                     self._returning.discard(client)
         self._queue.put(job)
@@ -124,8 +128,8 @@ class Batcher:
             self._forget_answers_before(time.monotonic() - self._wait_seconds)
             expected = self._returning & self._answered.keys()
             unknown = (self._last_call & self._answered.keys()) - self._returning
-            unknown_wait = min(2 * self._slowest_return, self._wait_seconds)
-            self._slowest_return = 0.0
+            unknown_wait = min(2 * self._new_return, self._wait_seconds)
+            self._new_return = 0.0
         rows = len(batch[0].rows)
         started = time.monotonic()
         deadline = started + self._wait_seconds
