@@ -73,7 +73,7 @@ class Batcher:
         self._queue: queue.SimpleQueue[_Job | None] = queue.SimpleQueue()
         self._held: _Job | None = None  # taken from the queue, but too large for the last call
         self._closing = False  # the queue's end was taken while gathering a call
-        self._lock = threading.Lock()  # guards the two below, shared with ``submit``
+        self._lock = threading.Lock()  # guards the four below, shared with ``submit``
         self._answered: dict[Hashable, float] = {}  # clients not back yet: when answered
         self._returning: set[Hashable] = set()  # clients that came straight back last time
         self._last_call: set[Hashable] = set()  # the clients the last call answered
