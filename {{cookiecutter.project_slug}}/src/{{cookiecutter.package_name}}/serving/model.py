@@ -17,6 +17,7 @@ from mlflow.pyfunc import PyFuncModel
 from ..inference import input_columns
 from ..inputs import Column, Row, rows_frame
 from .batching import Batcher
+from .body import check_body
 from .settings import ServeSettings
 
 log = logging.getLogger(__name__)
@@ -68,13 +69,13 @@ class ServedModel:
         """Call the model once on its card's example, so that no request pays for a first call.
 
         A model's first call does work the next ones skip (imports, caches): 74
-        against 40 ms for the example model. A failed call is logged and nothing
-        more: requests then get the model's own error.
+        against 40 ms for the example model. The rows are those a request body of
+        the example gives. A failure is logged and nothing more: requests then get
+        the model's own error.
         """
-        names = [column.name for column in self.card.columns]
-        rows = [[record.get(name) for name in names] for record in self.card.input_example]
-        try:
-            self.predict(rows)
+        example = self.card.input_example
+        try:  # the example's rows as a request body brings them
+            self.predict(check_body(example, self.card.columns, len(example)).rows)
         except Exception:
             log.warning("the model failed on its input example", exc_info=True)
 
