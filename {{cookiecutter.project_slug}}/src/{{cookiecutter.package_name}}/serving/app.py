@@ -1,27 +1,26 @@
 """The Flask application: health, readiness, model card, predictions, metrics, OpenAPI.
 
 Every answer is JSON (except ``/metrics`` and the pages for people, ``/`` and
-``/docs/``), carries an ``X-Request-ID`` header,
-``X-Content-Type-Options: nosniff`` and ``Cache-Control: no-store``, and
-the time the service spent on it (``Server-Timing: app;dur=<ms>``; a prediction
-also says where that time went: ``read``, ``parse`` and ``model``), and is logged
-as one JSON line with its latency. Bad requests get a 4xx naming every
-problem; a 5xx means the model itself failed, and the error is logged with the
-request id.
+``/docs/``) and carries what ``envelope`` says: the request id, security headers
+and the time the service spent on it (a prediction also says where that time
+went: ``parse`` and ``model``); every request is counted and logged as one JSON
+line with its latency. Bad requests get a 4xx naming every problem; a 5xx means
+the model itself failed, and the error is logged with the request id.
+
+Under gunicorn (``create_asgi_app``), prediction requests are answered in the
+worker's event loop once the model is ready (``predict_endpoint``), the same
+way as the /predict route here answers them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
-import re
 import signal
 import threading
 import time
-import uuid
 from collections.abc import Callable, Iterator
+from concurrent import futures
 from contextlib import contextmanager
 from typing import Any
 
@@ -31,23 +30,27 @@ from werkzeug.exceptions import HTTPException
 from ..prediction_log import LogSettings, PredictionLog
 from . import metrics
 from .asgi import BufferedWSGI
-from .batching import PredictFor
-from .body import BodyReader, NotJsonError, RequestError
+from .batching import Submit
+from .body import BodyReader
+from .envelope import (
+    INTERNAL_ERROR,
+    JSON_TYPE,
+    REQUEST_ID_HEADER,
+    answer_headers,
+    error_payload,
+    json_bytes,
+    record_request,
+    request_id,
+)
 from .logs import configure_logging
 from .model import ModelCard, ServedModel, load_served_model
 from .model_client import ModelClient, ModelUnavailable
 from .openapi import openapi_document
 from .pages import docs_blueprint, index_page
+from .predict_endpoint import Answer, LoopPredictions, PredictEndpoint
 from .settings import ServeSettings, load_settings
 
 log = logging.getLogger(__name__)
-
-JSON_TYPE = "application/json"
-REQUEST_ID_HEADER = "X-Request-ID"
-VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
-# On every answer: browsers must not guess another content type than the one sent,
-# and no cache (browser or proxy) keeps predictions, which describe someone's data.
-SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 
 
 class ServiceState:
@@ -60,10 +63,8 @@ class ServiceState:
         self.settings = settings
         self.on_model_lost = on_model_lost
         self.card: ModelCard | None = None
-        self.predict: PredictFor | None = None
-        self.reader: BodyReader | None = None
+        self.endpoint: PredictEndpoint | None = None
         self.openapi: dict[str, Any] | None = None
-        self.log: PredictionLog | None = None
         self.error: str | None = None
         self.settled = threading.Event()  # set once loading succeeded or failed
 
@@ -77,20 +78,22 @@ class ServiceState:
             self.settled.wait(self.settings.load_wait_seconds)
         return self.card
 
-    def use(self, card: ModelCard, predict: PredictFor) -> None:
-        """Answer predictions with ``predict`` from now on, for the model ``card`` describes."""
-        self.openapi = openapi_document(
-            card.columns, card.info, self.settings.max_batch_rows, card.input_example
-        )
-        self.reader = BodyReader(card.columns, self.settings.max_batch_rows)
-        self.predict = predict
-        self.log = self._prediction_log(card)
+    def use(self, card: ModelCard, submit: Submit) -> None:
+        """Answer predictions through ``submit`` from now on, for the model ``card`` describes."""
+        max_rows = self.settings.max_batch_rows
+        self.openapi = openapi_document(card.columns, card.info, max_rows, card.input_example)
+        reader = BodyReader(card.columns, max_rows)
+        self.endpoint = PredictEndpoint(card, reader, submit, self._prediction_log(card))
         self.card = card
         self.settled.set()
 
+    def ready_endpoint(self) -> PredictEndpoint | None:
+        """The prediction endpoint if the model is ready now (loaded, and not lost since)."""
+        return self.endpoint if self.error is None else None
+
     def serve(self, model: ServedModel) -> None:
         """Hold ``model`` in this process, its calls merged by a ``Batcher`` of its own."""
-        self.use(model.card, model.batcher(self.settings))
+        self.use(model.card, model.batcher(self.settings).submit)
 
     def _prediction_log(self, card: ModelCard) -> PredictionLog | None:
         settings = self.settings
@@ -117,7 +120,7 @@ class ServiceState:
                 client = ModelClient(
                     settings.model_socket, settings.load_wait_seconds, on_lost=self._model_lost
                 )
-                self.use(client.card(), client.predict)
+                self.use(client.card(), client.submit)
             else:
                 self.serve(load_served_model(settings))
         except Exception as error:
@@ -156,17 +159,7 @@ def stop_service(reason: str) -> None:
 
 
 def _json(payload: Any, status: int = 200) -> Response:
-    return Response(json.dumps(payload, allow_nan=False), status=status, mimetype=JSON_TYPE)
-
-
-def error_payload(
-    message: str, request_id: str | None, problems: list[str] | None = None
-) -> dict[str, Any]:
-    """The JSON of every error answer (the worker's refusals too: ``worker.py``)."""
-    payload: dict[str, Any] = {"error": message, "request_id": request_id}
-    if problems is not None:
-        payload["problems"] = problems
-    return payload
+    return Response(json_bytes(payload), status=status, mimetype=JSON_TYPE)
 
 
 def _error(status: int, message: str, problems: list[str] | None = None) -> Response:
@@ -179,11 +172,6 @@ def _client() -> str | None:
     return f"{request.remote_addr}:{port}" if port else None
 
 
-def _clean(value: Any) -> Any:
-    """JSON has no NaN or infinity: such predictions become null."""
-    return None if isinstance(value, float) and not math.isfinite(value) else value
-
-
 @contextmanager
 def _timed(step: str) -> Iterator[None]:
     """Add the time spent in the block to the request's ``Server-Timing`` as ``step``."""
@@ -192,10 +180,6 @@ def _timed(step: str) -> Iterator[None]:
         yield
     finally:
         g.timings[step] = time.perf_counter() - started
-
-
-def _server_timing(timings: dict[str, float]) -> str:
-    return ", ".join(f"{step};dur={seconds * 1000:.3f}" for step, seconds in timings.items())
 
 
 def create_app(
@@ -217,8 +201,38 @@ def create_app(
         on_model_lost: Called with the reason if the model process (``settings.model_socket``)
             goes away; by default the error is logged and predictions get 503.
     """
-    configure_logging()
+    app, _ = _service(settings or load_settings(), model, load, on_model_lost)
+    return app
+
+
+def create_asgi_app(settings: ServeSettings | None = None, *, load: str = "now") -> BufferedWSGI:
+    """The service as gunicorn's asyncio worker runs it (``gunicorn_conf``).
+
+    Requests are read whole in the event loop. Prediction requests are answered
+    there once the model is ready (``predict_endpoint``); the others by
+    ``create_app``'s application in ``settings.threads`` threads (see ``asgi``).
+    Arguments as for ``create_app``; a worker that loses the model process stops
+    the service.
+    """
     settings = settings or load_settings()
+    app, state = _service(settings, None, load, stop_service)
+    return BufferedWSGI(
+        app,
+        max_body_bytes=settings.max_body_bytes,
+        body_timeout_seconds=settings.body_timeout_seconds,
+        threads=settings.threads,
+        in_loop=LoopPredictions(state.ready_endpoint),
+    )
+
+
+def _service(
+    settings: ServeSettings,
+    model: ServedModel | None,
+    load: str,
+    on_model_lost: Callable[[str], None] | None,
+) -> tuple[Flask, ServiceState]:
+    """The Flask application and the model's state it answers from (see ``create_app``)."""
+    configure_logging()
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
     state = ServiceState(settings, on_model_lost)
@@ -230,23 +244,7 @@ def create_app(
         state.load()
     elif load == "background":
         threading.Thread(target=_load_quietly, args=(state,), daemon=True).start()
-    return app
-
-
-def create_asgi_app(settings: ServeSettings | None = None, *, load: str = "now") -> BufferedWSGI:
-    """The service as gunicorn's asyncio worker runs it (``gunicorn_conf``).
-
-    Requests are read whole in the event loop, then answered by ``create_app``'s
-    application in ``settings.threads`` threads (see ``asgi``). Arguments as for
-    ``create_app``; a worker that loses the model process stops the service.
-    """
-    settings = settings or load_settings()
-    return BufferedWSGI(
-        create_app(settings, load=load, on_model_lost=stop_service),
-        max_body_bytes=settings.max_body_bytes,
-        body_timeout_seconds=settings.body_timeout_seconds,
-        threads=settings.threads,
-    )
+    return app, state
 
 
 def _load_quietly(state: ServiceState) -> None:
@@ -259,8 +257,7 @@ def _load_quietly(state: ServiceState) -> None:
 def _register_hooks(app: Flask) -> None:
     @app.before_request
     def start_timer() -> None:
-        given = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = given if VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+        g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
         g.started = time.perf_counter()
         g.timings = {}
         metrics.IN_PROGRESS.inc()
@@ -275,23 +272,11 @@ def _register_hooks(app: Flask) -> None:
     def record(response: Response) -> Response:
         latency = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
-        metrics.REQUESTS.labels(endpoint, str(response.status_code)).inc()
-        metrics.LATENCY.labels(endpoint).observe(latency)
-        response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        response.headers.update(SECURITY_HEADERS)
+        given = g.get("request_id", "")
         timings = {**g.get("timings", {}), "app": latency}  # app: the whole, last
-        response.headers["Server-Timing"] = _server_timing(timings)
-        log.info(
-            "request",
-            extra={
-                "request_id": g.get("request_id"),
-                "method": request.method,
-                "path": request.path,
-                "status": response.status_code,
-                "latency_ms": round(latency * 1000, 3),
-                "rows": g.get("rows"),
-            },
-        )
+        response.headers.update(answer_headers(given, timings))
+        status, rows = response.status_code, g.get("rows")
+        record_request(given, request.method, request.path, endpoint, status, latency, rows)
         return response
 
     @app.errorhandler(HTTPException)
@@ -307,7 +292,7 @@ def _register_hooks(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected(error: Exception) -> Response:
         log.exception("unexpected error", extra={"request_id": g.get("request_id")})
-        return _error(500, "internal error; quote the request id when reporting it")
+        return _error(500, INTERNAL_ERROR)
 
 
 def _register_routes(app: Flask, state: ServiceState) -> None:
@@ -354,51 +339,16 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
 
     @app.post("/predict")
     def predict() -> Response:
-        card = state.wait()
-        predict, reader = state.predict, state.reader
-        if card is None or predict is None or reader is None:
+        state.wait()
+        endpoint = state.ready_endpoint()
+        if endpoint is None:
             return _error(503, state.error or "the model is still loading")
-        if request.mimetype != JSON_TYPE:
-            return _error(415, f"send the rows as {JSON_TYPE}, not '{request.mimetype or 'none'}'")
-        try:
-            with _timed("read"):
-                data = request.get_data()  # whole already: BufferedWSGI read it
-            with _timed("parse"):
-                batch = reader.read(data)
-        except NotJsonError as error:
-            return _error(400, "the body is not valid JSON", [str(error)])
-        except RequestError as error:
-            if error.missing_fraction is not None:
-                metrics.INPUT_MISSING.observe(error.missing_fraction)
-            return _error(400, "the rows do not match the model's input schema", error.problems)
-        metrics.INPUT_MISSING.observe(batch.missing_fraction)
-        g.rows = len(batch.rows)
-        try:
-            with _timed("model"):  # includes the wait for the merged call
-                predictions = [_clean(value) for value in predict(batch.rows, _client())]
-        except ValueError as error:  # the model's own input checks (e.g. float32 overflow)
-            log.warning("model rejected input", extra={"request_id": g.request_id})
-            return _error(400, "the model rejected the rows", [str(error)])
-        except ModelUnavailable as error:
-            return _error(503, str(error))
-        except Exception:
-            log.exception("model failed", extra={"request_id": g.request_id})
-            return _error(500, "the model failed; quote the request id when reporting it")
-        metrics.ROWS_PREDICTED.inc(len(predictions))
-        if state.log is not None and state.log.sampled():
-            # One write to this worker's own file before the answer leaves (prediction_log.py).
-            names = [column.name for column in card.columns]
-            records = [dict(zip(names, row, strict=True)) for row in batch.rows]
-            if state.log.write(g.request_id, records, predictions):
-                metrics.LOGGED_ROWS.inc(len(predictions))
-            else:
-                metrics.LOG_DROPPED.inc()
-        non_null = sum(value is not None for value in predictions) / len(predictions)
-        metrics.OUTPUT_NON_NULL.observe(non_null)
-        return _json(
-            {
-                "predictions": predictions,
-                "model": {"name": card.info["name"], "version": card.info["version"]},
-                "request_id": g.request_id,
-            }
-        )
+        checked = endpoint.check(request.mimetype, request.get_data(), g.request_id, g.timings)
+        if isinstance(checked, Answer):
+            return _json(checked.payload, checked.status)
+        g.rows = len(checked.rows)
+        done = endpoint.submit(checked, _client())
+        with _timed("model"):  # includes the wait for the merged call
+            futures.wait([done])
+        answer = endpoint.answer(checked, done, g.request_id)
+        return _json(answer.payload, answer.status)

@@ -18,6 +18,10 @@ a thread only ever runs a request that has fully arrived:
 The refusals are the Flask application's own answers (JSON with the request id,
 counted in the metrics and logged): it is called with a body that raises the
 HTTP error when read. Generic adapters (asgiref, a2wsgi) enforce neither limit.
+
+An ``in_loop`` handler may answer a request read whole in the event loop
+itself, without a thread (``predict_endpoint``); what it leaves (None) goes to
+the WSGI application.
 """
 
 from __future__ import annotations
@@ -41,6 +45,9 @@ Message = dict[str, Any]
 Receive = Callable[[], Awaitable[Message]]
 Send = Callable[[Message], Awaitable[None]]
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+WholeAnswer = tuple[int, list[tuple[bytes, bytes]], bytes]  # status, headers, body
+# Given a request and its whole body, its answer; or None to leave it to the WSGI application.
+InLoop = Callable[[Scope, bytes], Awaitable[WholeAnswer | None]]
 
 
 class RefusedBody(io.RawIOBase):
@@ -70,9 +77,11 @@ class BufferedWSGI:
         max_body_bytes: int,
         body_timeout_seconds: float,
         threads: int,
+        in_loop: InLoop | None = None,
     ) -> None:
         """Wrap ``app``; its threads start when the first request comes."""
         self.app = app
+        self.in_loop = in_loop
         self.max_body_bytes = max_body_bytes
         self.body_timeout_seconds = body_timeout_seconds
         self.executor = ThreadPoolExecutor(threads, thread_name_prefix="request")
@@ -85,9 +94,14 @@ class BufferedWSGI:
         if scope["type"] != "http":  # websockets: not served
             raise ValueError(f"unsupported ASGI scope type {scope['type']!r}")
         body = await self._read_body(scope, receive)
-        status, headers, content = await asyncio.get_running_loop().run_in_executor(
-            self.executor, self._run, wsgi_environ(scope, body)
-        )
+        answer = None
+        if self.in_loop is not None and isinstance(body, io.BytesIO):
+            answer = await self.in_loop(scope, body.getvalue())
+        if answer is None:
+            answer = await asyncio.get_running_loop().run_in_executor(
+                self.executor, self._run, wsgi_environ(scope, body)
+            )
+        status, headers, content = answer
         await send({"type": "http.response.start", "status": status, "headers": headers})
         await send({"type": "http.response.body", "body": content})
         if isinstance(body, RefusedBody) and isinstance(body.error, RequestEntityTooLarge):
@@ -113,8 +127,8 @@ class BufferedWSGI:
 
     async def _read_body(self, scope: Scope, receive: Receive) -> io.IOBase:
         """The body, whole; or a ``RefusedBody`` if it is too large, too slow or cut short."""
-        header = _header(scope, b"content-length")
-        declared = int(header) if header is not None and header.isdigit() else None
+        length = header(scope, "Content-Length")
+        declared = int(length) if length is not None and length.isdigit() else None
         if declared is not None and declared > self.max_body_bytes:
             return RefusedBody(RequestEntityTooLarge())  # without reading a byte of it
         reading = asyncio.ensure_future(self._receive_all(receive, declared))
@@ -142,7 +156,7 @@ class BufferedWSGI:
             if not message.get("more_body", False):
                 return io.BytesIO(b"".join(chunks))
 
-    def _run(self, environ: dict[str, Any]) -> tuple[int, list[tuple[bytes, bytes]], bytes]:
+    def _run(self, environ: dict[str, Any]) -> WholeAnswer:
         """Call the WSGI application in a pool thread; its status, headers and whole body."""
         started: list[Any] = []
 
@@ -176,20 +190,28 @@ class BufferedWSGI:
                 return
 
 
-def _header(scope: Scope, name: bytes) -> str | None:
-    for key, value in scope.get("headers", ()):
-        if key.lower() == name:
-            return bytes(value).decode("latin-1").strip()
-    return None
+def header(scope: Scope, name: str) -> str | None:
+    """A request header's value (several joined by commas, as in WSGI); None if not sent."""
+    wanted = name.lower().encode("latin-1")
+    values = [
+        bytes(value).decode("latin-1").strip()
+        for key, value in scope.get("headers", ())
+        if bytes(key).lower() == wanted
+    ]
+    return ",".join(values) if values else None
+
+
+def route_path(scope: Scope) -> str:
+    """The request's path below the application's root (ASGI paths include the root path)."""
+    root, path = scope.get("root_path", ""), str(scope["path"])
+    return path[len(root) :] if root and path.startswith(root) else path
 
 
 def wsgi_environ(scope: Scope, body: io.IOBase) -> dict[str, Any]:
     """The WSGI environ (PEP 3333) of an ASGI HTTP scope whose body has been read."""
     server = scope.get("server") or ("localhost", 80)
     client = scope.get("client")
-    root, path = scope.get("root_path", ""), scope["path"]
-    if root and path.startswith(root):  # ASGI paths include the root path, WSGI's do not
-        path = path[len(root) :]
+    root, path = scope.get("root_path", ""), route_path(scope)
     environ: dict[str, Any] = {
         "REQUEST_METHOD": scope["method"],
         "SCRIPT_NAME": root.encode("utf-8").decode("latin-1"),  # PEP 3333: bytes as latin-1

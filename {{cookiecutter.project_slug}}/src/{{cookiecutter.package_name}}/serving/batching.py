@@ -46,8 +46,9 @@ from typing import Any
 from ..inputs import Row
 
 Predict = Callable[[list[Row]], list[Any]]  # the model: rows in, a prediction per row out
-# A request: its rows and the client that sent them (None: unknown) in, its predictions out.
-PredictFor = Callable[[list[Row], Hashable | None], list[Any]]
+# A request: its rows and the client that sent them (None: unknown) in, the future of its
+# predictions out (``Batcher.submit``, and ``ModelClient.submit`` through the model process).
+Submit = Callable[[list[Row], Hashable | None], Future[list[Any]]]
 
 
 @dataclass(eq=False)

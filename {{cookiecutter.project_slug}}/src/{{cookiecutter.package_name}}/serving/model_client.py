@@ -1,8 +1,9 @@
-"""A worker's line to the model process: the model's card, and predictions for its threads.
+"""A worker's line to the model process: the model's card, and predictions for its requests.
 
-One connection per worker process, shared by its threads: each message carries
-an id, and one thread reads the answers and hands each to the thread waiting
-for it. The messages are described in ``model_process``.
+One connection per worker process, shared by its threads and its event loop:
+each message carries an id, and one thread reads the answers and sets each on
+the future its sender holds (a thread waits on it; the event loop awaits it).
+The messages are described in ``model_process``.
 """
 
 from __future__ import annotations
@@ -78,19 +79,21 @@ class ModelClient:
         Raises:
             ModelUnavailable: The model did not load (the message says why) or the process is gone.
         """
-        card: ModelCard = self._call("card", None)
+        card: ModelCard = self._send("card", None).result()
         return card
 
-    def predict(self, rows: list[Row], client: Hashable | None = None) -> list[Any]:
-        """The predictions for ``rows`` of ``client``, merged by the model process with others'.
+    def submit(self, rows: list[Row], client: Hashable | None = None) -> Future[list[Any]]:
+        """Send ``rows`` of ``client``, to be merged by the model process with others'.
 
-        Raises:
-            ModelRefused: The model's input checks refused the rows.
-            ModelFailed: The model failed otherwise.
-            ModelUnavailable: The model process is gone.
+        The future holds the predictions, or the error: ``ModelRefused`` (the model's
+        input checks refused the rows), ``ModelFailed`` (the model failed otherwise)
+        or ``ModelUnavailable`` (the model process is gone).
         """
-        predictions: list[Any] = self._call("predict", (rows, client))
-        return predictions
+        return self._send("predict", (rows, client))
+
+    def predict(self, rows: list[Row], client: Hashable | None = None) -> list[Any]:
+        """The predictions for ``rows`` of ``client``, once the model process has answered them."""
+        return self.submit(rows, client).result()
 
     def close(self) -> None:
         """Close the connection (the model process stops once every worker has closed it)."""
@@ -103,21 +106,24 @@ class ModelClient:
             end.shutdown(socket.SHUT_RDWR)
         self._connection.close()
 
-    def _call(self, kind: str, payload: Any) -> Any:
+    def _send(self, kind: str, payload: Any) -> Future[Any]:
+        """Send a message; the future holds its answer (set by the reading thread) or the error."""
         future: Future[Any] = Future()
         with self._lock:
             if self._lost is not None:
-                raise ModelUnavailable(self._lost)
+                future.set_exception(ModelUnavailable(self._lost))
+                return future
             request_id = next(self._ids)
             try:
                 self._connection.send((kind, request_id, payload))
             except OSError as error:  # the reading thread will say so too
-                raise ModelUnavailable(f"the model process stopped: {error}") from None
+                future.set_exception(ModelUnavailable(f"the model process stopped: {error}"))
+                return future
             self._pending[request_id] = future
-        return future.result()
+        return future
 
     def _receive(self) -> None:
-        """Hand each answer to the thread waiting for it, until the connection ends."""
+        """Set each answer on the future waiting for it, until the connection ends."""
         try:
             while True:
                 kind, request_id, payload = self._connection.recv()

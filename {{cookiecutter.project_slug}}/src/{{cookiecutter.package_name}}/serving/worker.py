@@ -66,7 +66,7 @@ class JSONErrorProtocol(ASGIProtocol):  # type: ignore[misc]  # gunicorn is unty
         # Imported here: gunicorn imports this module in its master process, which must
         # not load the application (each worker loads it; the metrics need their folder).
         from . import metrics
-        from .app import JSON_TYPE, SECURITY_HEADERS, error_payload
+        from .envelope import JSON_TYPE, SECURITY_HEADERS, error_payload
 
         error = f"{message}: {reason.format(cfg=self.cfg)}"
         body = json.dumps(error_payload(error, None)).encode()  # no request, so no id
