@@ -108,7 +108,7 @@ def timed_post(port: int, path: str, body: bytes) -> dict[str, float]:
 
     ``client`` is the whole request as the client sees it; the others come from the
     service's ``Server-Timing`` header: ``app`` is its own time for the request, and
-    ``read``, ``parse`` and ``model`` are the parts of it.
+    ``parse`` and ``model`` are the parts of it.
     """
     started = time.perf_counter()
     status, raw, headers = request(port, "POST", path, body)
@@ -157,7 +157,7 @@ def bare_model(
 class BatchFigures:
     """Times of one batch body, and its service time over the bare predict's."""
 
-    medians: dict[str, float]  # seconds: client, app, read, parse, model
+    medians: dict[str, float]  # seconds: client, app, parse, model
     ratios: list[float]  # per round: the body's median app time / the bare median
 
     @property
@@ -461,9 +461,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     for shape, figures in batches.items():
         size = len(bodies[shape]) / 1000
         seconds = figures.medians
-        parts = ", ".join(
-            f"{step} {seconds[step] * 1000:.1f}" for step in ("read", "parse", "model")
-        )
+        parts = ", ".join(f"{step} {seconds[step] * 1000:.1f}" for step in ("parse", "model"))
         spread = f"{min(figures.ratios):.2f}-{max(figures.ratios):.2f}"
         print(f"  {shape} body ({size:.0f} kB):")
         print(f"    service's own time:         {seconds['app'] * 1000:8.1f} ms  (Server-Timing)")

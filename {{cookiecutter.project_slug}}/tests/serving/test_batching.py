@@ -48,7 +48,7 @@ def run_together(predictor: Batcher, requests: list[list[list[Any]]]) -> list[An
     def call(rows: list[list[Any]]) -> Any:
         start.wait()
         try:
-            return predictor(rows)
+            return predictor.submit(rows).result()
         except ValueError as error:
             return error
 
@@ -60,8 +60,8 @@ def test_an_idle_model_predicts_at_once() -> None:
     model = SlowModel()
     predictor = Batcher(model.predict, max_rows=100)
 
-    assert predictor(rows(1.0, 2.0)) == [2.0, 4.0]
-    assert predictor(rows(3.0)) == [6.0]
+    assert predictor.submit(rows(1.0, 2.0)).result() == [2.0, 4.0]
+    assert predictor.submit(rows(3.0)).result() == [6.0]
     assert model.call_sizes == [2, 1]
 
 
@@ -108,7 +108,7 @@ def test_every_request_is_answered_under_sustained_load(workers: int) -> None:
     predictor = Batcher(model.predict, max_rows=1000)
 
     with ThreadPoolExecutor(workers) as pool:
-        results = list(pool.map(lambda i: predictor(rows(float(i))), range(400)))
+        results = list(pool.map(lambda i: predictor.submit(rows(float(i))).result(), range(400)))
 
     assert results == [[2.0 * i] for i in range(400)]
     assert predictor.calls == len(model.call_sizes)
@@ -122,7 +122,7 @@ def closed_loop(predictor: Batcher, requests: dict[str, int]) -> float:
 
     def client(name: str) -> None:
         for number in range(requests[name]):
-            assert predictor(rows(float(number)), name) == [2.0 * number]
+            assert predictor.submit(rows(float(number)), name).result() == [2.0 * number]
 
     started = time.monotonic()
     with ThreadPoolExecutor(len(requests)) as pool:
@@ -162,7 +162,7 @@ def test_clients_that_connect_together_merge_once_one_came_straight_back() -> No
     def client(name: str) -> None:
         time.sleep(0.0 if name == "first" else 0.02)  # the others come during the first call
         for number in range(4):
-            assert predictor(rows(float(number)), name) == [2.0 * number]
+            assert predictor.submit(rows(float(number)), name).result() == [2.0 * number]
             time.sleep(0.05)  # the way back: the answer travels, the next request comes
 
     with ThreadPoolExecutor(6) as pool:
@@ -184,7 +184,7 @@ def test_new_connections_beside_a_client_that_comes_back_are_not_waited_for() ->
             # One connection throughout, or a new one for every request (``once-<n>``).
             sender = name if name == "stays" else f"{name}-{number}"
             started = time.monotonic()
-            assert predictor(rows(float(number)), sender) == [2.0 * number]
+            assert predictor.submit(rows(float(number)), sender).result() == [2.0 * number]
             if name == "once":
                 latencies.append(time.monotonic() - started)
             time.sleep(0.2)  # both come back 0.2 s after their answer, within the wait
@@ -205,7 +205,9 @@ def test_new_connections_are_not_waited_for() -> None:
     started = time.monotonic()
 
     with ThreadPoolExecutor(4) as pool:  # a new client for every request
-        results = list(pool.map(lambda i: predictor(rows(float(i)), f"new-{i}"), range(40)))
+        results = list(
+            pool.map(lambda i: predictor.submit(rows(float(i)), f"new-{i}").result(), range(40))
+        )
 
     assert results == [[2.0 * i] for i in range(40)]
     assert time.monotonic() - started < 2.5  # far below one 5 s wait
@@ -218,7 +220,7 @@ def test_a_lone_client_is_predicted_at_once(client: str | None) -> None:
     started = time.monotonic()
 
     for number in range(5):  # each time, the client the call before answered is this one
-        assert predictor(rows(float(number)), client) == [2.0 * number]
+        assert predictor.submit(rows(float(number)), client).result() == [2.0 * number]
 
     assert model.call_sizes == [1] * 5
     assert time.monotonic() - started < 2.5  # far below one 5 s wait

@@ -87,7 +87,9 @@ def test_the_card_and_predictions_are_those_of_the_model_loaded_here(
     card = client.card()
 
     assert card == load_served_model(ServeSettings(registered_model)).card
-    champion.assert_predictions(client.predict(champion.rows(records)), champion.predict(records))
+    champion.assert_predictions(
+        client.submit(champion.rows(records)).result(), champion.predict(records)
+    )
 
 
 def test_the_service_predicts_through_the_model_process_until_it_stops(
@@ -126,7 +128,7 @@ def test_the_requests_of_several_workers_each_get_their_own_answers(
     calls = [(workers[i % 2], [row]) for i, row in enumerate(champion.rows(records))]
 
     with ThreadPoolExecutor(len(calls)) as pool:
-        answers = list(pool.map(lambda call: call[0].predict(call[1]), calls))
+        answers = list(pool.map(lambda call: call[0].submit(call[1]).result(), calls))
 
     champion.assert_predictions([answer[0] for answer in answers], expected)
 
@@ -139,7 +141,7 @@ def test_rows_the_model_refuses_are_refused_with_its_message(
     client = connect()
 
     with pytest.raises(ModelRefused):
-        client.predict(champion.rows([record]))
+        client.submit(champion.rows([record])).result()
 
 
 def test_a_model_that_cannot_load_is_named_to_every_worker(
@@ -151,7 +153,7 @@ def test_a_model_that_cannot_load_is_named_to_every_worker(
         with pytest.raises(ModelUnavailable, match=f"cannot load models:/{registered_model}"):
             client.card()
         with pytest.raises(ModelUnavailable, match="no-such-alias"):
-            client.predict([[1.0]])
+            client.submit([[1.0]]).result()
     finally:
         client.close()
         stop(process)
@@ -174,7 +176,7 @@ def test_a_worker_learns_when_the_model_process_stops(
     assert told.wait(30)
     assert lost == ["the model process stopped"]
     with pytest.raises(ModelUnavailable, match="the model process stopped"):
-        client.predict([[1.0]])
+        client.submit([[1.0]]).result()
 
 
 def test_asked_to_stop_it_answers_until_the_workers_close_then_removes_its_socket(
@@ -190,7 +192,7 @@ def test_asked_to_stop_it_answers_until_the_workers_close_then_removes_its_socke
     model_process.terminate()
     time.sleep(1)
     still_running = model_process.poll() is None
-    answer = client.predict(champion.rows(records))
+    answer = client.submit(champion.rows(records)).result()
     client.close()
 
     assert still_running

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import math
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -11,8 +13,11 @@ import pytest
 from flask.testing import FlaskClient
 from prometheus_client import REGISTRY
 
+from {{ cookiecutter.package_name }}.inputs import Row
 from {{ cookiecutter.package_name }}.serving.app import create_app, create_asgi_app
 from {{ cookiecutter.package_name }}.serving.asgi import BufferedWSGI
+from {{ cookiecutter.package_name }}.serving.model import ServedModel
+from {{ cookiecutter.package_name }}.serving.model_client import ModelUnavailable
 from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 
 from ..champion import Champion
@@ -44,11 +49,8 @@ def client(settings: ServeSettings) -> FlaskClient:
     return create_app(settings).test_client()
 
 
-def asgi_request(
-    service: BufferedWSGI, body: bytes, headers: dict[str, str], method: str = "POST"
-) -> Answer:
-    """One request through the ASGI application, its body in one message."""
-    scope = {
+def http_scope(headers: dict[str, str], method: str) -> dict[str, Any]:
+    return {
         "type": "http",
         "method": method,
         "path": "/predict",
@@ -60,6 +62,12 @@ def asgi_request(
         "server": ("127.0.0.1", 8000),
         "client": ("127.0.0.1", 50000),
     }
+
+
+async def asgi_call(
+    service: BufferedWSGI, body: bytes, headers: dict[str, str], method: str = "POST"
+) -> Answer:
+    """One request through the ASGI application, its body in one message."""
     sent: list[dict[str, Any]] = []
 
     async def receive() -> dict[str, Any]:
@@ -68,10 +76,16 @@ def asgi_request(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    asyncio.run(service(scope, receive, send))
+    await service(http_scope(headers, method), receive, send)
     start, content = sent
     answer_headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
     return start["status"], answer_headers, json.loads(content["body"])
+
+
+def asgi_request(
+    service: BufferedWSGI, body: bytes, headers: dict[str, str], method: str = "POST"
+) -> Answer:
+    return asyncio.run(asgi_call(service, body, headers, method))
 
 
 def flask_request(client: FlaskClient, body: bytes, headers: dict[str, str]) -> Answer:
@@ -113,25 +127,67 @@ def bodies(champion: Champion) -> dict[str, tuple[bytes, dict[str, str]]]:
     }
 
 
+def assert_alike(loop: Answer, flask: Answer, kind: str) -> None:
+    """The same answer but for the request id (unless the client gave it) and timings."""
+    (loop_status, loop_headers, loop_json), (status, flask_headers, flask_json) = loop, flask
+    assert loop_status == status, kind
+    assert set(loop_headers) == set(flask_headers), kind
+    varying = {"x-request-id", "server-timing", "content-length"}
+    assert {k: v for k, v in loop_headers.items() if k not in varying} == {
+        k: v for k, v in flask_headers.items() if k not in varying
+    }, kind
+    assert loop_headers["x-request-id"] == loop_json["request_id"], kind
+    if loop_json["request_id"] != "client-7":  # each path made its own
+        assert loop_json.pop("request_id") != flask_json.pop("request_id"), kind
+    assert loop_json == flask_json, kind
+
+
 def test_the_loop_answers_as_the_flask_route_does(
     loop_app: BufferedWSGI, client: FlaskClient, champion: Champion
 ) -> None:
     for kind, (body, headers) in bodies(champion).items():
-        loop_status, loop_headers, loop_json = asgi_request(loop_app, body, headers)
-        status, flask_headers, flask_json = flask_request(client, body, headers)
+        loop = asgi_request(loop_app, body, headers)
 
-        assert loop_status == status, kind
-        assert set(loop_headers) == set(flask_headers), kind
-        assert loop_headers["content-type"] == flask_headers["content-type"], kind
-        assert loop_headers["x-request-id"] == loop_json["request_id"], kind
-        if "client-7" in headers.values():
-            assert loop_json["request_id"] == flask_json["request_id"] == "client-7"
-        else:
-            assert loop_json.pop("request_id") != flask_json.pop("request_id"), kind
-        assert loop_json == flask_json, kind
-        steps = [step.split(";")[0] for step in loop_headers["server-timing"].split(", ")]
-        expected = ["parse", "model", "app"] if status == 200 else ["parse", "app"]
+        assert_alike(loop, flask_request(client, body, headers), kind)
+        steps = [step.split(";")[0] for step in loop[1]["server-timing"].split(", ")]
+        expected = ["parse", "model", "app"] if loop[0] == 200 else ["parse", "app"]
         assert steps == (expected if kind not in ("text", "no content type") else ["app"]), kind
+
+
+def failing(error: Exception) -> Any:
+    def predict(self: ServedModel, rows: list[Row]) -> list[Any]:
+        raise error
+
+    return predict
+
+
+@pytest.mark.parametrize(
+    ("model", "status"),
+    [
+        pytest.param(failing(ValueError("out of range for float32")), 400, id="refused"),
+        pytest.param(failing(RuntimeError("model exploded")), 500, id="failed"),
+        pytest.param(failing(ModelUnavailable("the model process stopped")), 503, id="gone"),
+        pytest.param(lambda self, rows: [{"p": math.nan}] * len(rows), 500, id="not JSON"),
+    ],
+)
+def test_model_errors_are_answered_alike(
+    settings: ServeSettings,
+    champion: Champion,
+    monkeypatch: pytest.MonkeyPatch,
+    model: Any,
+    status: int,
+) -> None:
+    monkeypatch.setattr(ServedModel, "predict", model)  # before the batcher takes it
+    service, client = create_asgi_app(settings), create_app(settings).test_client()
+    row = champion.records(champion.test_rows(1))[0]
+    request = (json.dumps(row).encode(), {"Content-Type": "application/json"})
+    try:
+        loop = asgi_request(service, *request)
+    finally:
+        service.executor.shutdown()
+
+    assert loop[0] == status
+    assert_alike(loop, flask_request(client, *request), f"HTTP {status}")
 
 
 def test_the_loop_counts_and_logs_its_answers(
@@ -151,12 +207,51 @@ def test_the_loop_counts_and_logs_its_answers(
     assert [(r.getMessage(), getattr(r, "rows", None)) for r in lines] == [("request", 1)]
 
 
-def test_other_requests_go_to_the_flask_application(settings: ServeSettings) -> None:
+def test_a_request_whose_client_left_is_counted_and_the_next_answered(
+    settings: ServeSettings, champion: Champion, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = ServedModel.predict
+
+    def slow(self: ServedModel, rows: list[Row]) -> list[Any]:
+        time.sleep(0.3)
+        return original(self, rows)
+
+    monkeypatch.setattr(ServedModel, "predict", slow)
     service = create_asgi_app(settings)
+    row = champion.records(champion.test_rows(1))[0]
+    request = (json.dumps(row).encode(), {"Content-Type": "application/json"})
+    left = {"endpoint": "/predict", "status": "499"}
+    before = REGISTRY.get_sample_value("model_requests_total", left) or 0.0
+    busy = REGISTRY.get_sample_value("model_requests_in_progress")
+
+    async def leave_then_ask() -> Answer:
+        leaving = asyncio.ensure_future(asgi_call(service, *request))
+        await asyncio.sleep(0.1)  # the model is answering it
+        leaving.cancel()  # what gunicorn does when the client disconnects
+        with pytest.raises(asyncio.CancelledError):
+            await leaving
+        return await asgi_call(service, *request)
+
     try:
-        status, _, answer = asgi_request(service, b"", {}, method="GET")
+        status, _, answer = asyncio.run(leave_then_ask())
     finally:
         service.executor.shutdown()
 
-    assert status == 405
-    assert answer["error"] == "GET is not allowed on /predict"
+    assert status == 200
+    champion.assert_predictions(answer["predictions"], champion.predict([row]))
+    assert REGISTRY.get_sample_value("model_requests_total", left) == before + 1
+    assert REGISTRY.get_sample_value("model_requests_in_progress") == busy
+
+
+def test_requests_the_loop_leaves_go_to_the_flask_application(registered_model: str) -> None:
+    settings = ServeSettings(registered_model, load_wait_seconds=0)
+    loading, ready = create_asgi_app(settings, load="never"), create_asgi_app(settings)
+    try:
+        still_loading = asgi_request(loading, b"{}", {"Content-Type": "application/json"})
+        wrong_method = asgi_request(ready, b"", {}, method="GET")
+    finally:
+        loading.executor.shutdown()
+        ready.executor.shutdown()
+
+    assert (still_loading[0], still_loading[2]["error"]) == (503, "the model is still loading")
+    assert (wrong_method[0], wrong_method[2]["error"]) == (405, "GET is not allowed on /predict")

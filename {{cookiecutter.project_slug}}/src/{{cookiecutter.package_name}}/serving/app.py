@@ -19,9 +19,8 @@ import os
 import signal
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from concurrent import futures
-from contextlib import contextmanager
 from typing import Any
 
 from flask import Flask, Response, g, request
@@ -37,17 +36,18 @@ from .envelope import (
     JSON_TYPE,
     REQUEST_ID_HEADER,
     answer_headers,
+    client_key,
     error_payload,
     json_bytes,
     record_request,
-    request_id,
+    resolve_request_id,
 )
 from .logs import configure_logging
 from .model import ModelCard, ServedModel, load_served_model
 from .model_client import ModelClient, ModelUnavailable
 from .openapi import openapi_document
 from .pages import docs_blueprint, index_page
-from .predict_endpoint import Answer, LoopPredictions, PredictEndpoint
+from .predict_endpoint import PREDICT_PATH, Answer, LoopPredictions, PredictEndpoint
 from .settings import ServeSettings, load_settings
 
 log = logging.getLogger(__name__)
@@ -166,22 +166,6 @@ def _error(status: int, message: str, problems: list[str] | None = None) -> Resp
     return _json(error_payload(message, g.get("request_id"), problems), status)
 
 
-def _client() -> str | None:
-    """The request's client, as the model's merged calls know it: its connection (address, port)."""
-    port = request.environ.get("REMOTE_PORT")
-    return f"{request.remote_addr}:{port}" if port else None
-
-
-@contextmanager
-def _timed(step: str) -> Iterator[None]:
-    """Add the time spent in the block to the request's ``Server-Timing`` as ``step``."""
-    started = time.perf_counter()
-    try:
-        yield
-    finally:
-        g.timings[step] = time.perf_counter() - started
-
-
 def create_app(
     settings: ServeSettings | None = None,
     *,
@@ -205,7 +189,9 @@ def create_app(
     return app
 
 
-def create_asgi_app(settings: ServeSettings | None = None, *, load: str = "now") -> BufferedWSGI:
+def create_asgi_app(
+    settings: ServeSettings | None = None, *, model: ServedModel | None = None, load: str = "now"
+) -> BufferedWSGI:
     """The service as gunicorn's asyncio worker runs it (``gunicorn_conf``).
 
     Requests are read whole in the event loop. Prediction requests are answered
@@ -215,7 +201,7 @@ def create_asgi_app(settings: ServeSettings | None = None, *, load: str = "now")
     the service.
     """
     settings = settings or load_settings()
-    app, state = _service(settings, None, load, stop_service)
+    app, state = _service(settings, model, load, stop_service)
     return BufferedWSGI(
         app,
         max_body_bytes=settings.max_body_bytes,
@@ -257,7 +243,7 @@ def _load_quietly(state: ServiceState) -> None:
 def _register_hooks(app: Flask) -> None:
     @app.before_request
     def start_timer() -> None:
-        g.request_id = request_id(request.headers.get(REQUEST_ID_HEADER))
+        g.request_id = resolve_request_id(request.headers.get(REQUEST_ID_HEADER))
         g.started = time.perf_counter()
         g.timings = {}
         metrics.IN_PROGRESS.inc()
@@ -272,11 +258,11 @@ def _register_hooks(app: Flask) -> None:
     def record(response: Response) -> Response:
         latency = time.perf_counter() - g.get("started", time.perf_counter())
         endpoint = request.url_rule.rule if request.url_rule else "<unmatched>"
-        given = g.get("request_id", "")
+        request_id = g.get("request_id", "")
         timings = {**g.get("timings", {}), "app": latency}  # app: the whole, last
-        response.headers.update(answer_headers(given, timings))
+        response.headers.update(answer_headers(request_id, timings))
         status, rows = response.status_code, g.get("rows")
-        record_request(given, request.method, request.path, endpoint, status, latency, rows)
+        record_request(request_id, request.method, request.path, endpoint, status, latency, rows)
         return response
 
     @app.errorhandler(HTTPException)
@@ -337,7 +323,7 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         body, content_type = metrics.render()
         return Response(body, content_type=content_type)
 
-    @app.post("/predict")
+    @app.post(PREDICT_PATH)
     def predict() -> Response:
         state.wait()
         endpoint = state.ready_endpoint()
@@ -347,8 +333,10 @@ def _register_routes(app: Flask, state: ServiceState) -> None:
         if isinstance(checked, Answer):
             return _json(checked.payload, checked.status)
         g.rows = len(checked.rows)
-        done = endpoint.submit(checked, _client())
-        with _timed("model"):  # includes the wait for the merged call
-            futures.wait([done])
+        client = client_key(request.remote_addr, request.environ.get("REMOTE_PORT"))
+        done = endpoint.submit(checked, client)
+        waited = time.perf_counter()  # the model step includes the wait for the merged call
+        futures.wait([done])
+        g.timings["model"] = time.perf_counter() - waited
         answer = endpoint.answer(checked, done, g.request_id)
         return _json(answer.payload, answer.status)

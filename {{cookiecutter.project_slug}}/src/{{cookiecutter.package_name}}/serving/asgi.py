@@ -1,4 +1,4 @@
-"""Serve the Flask application over ASGI, reading each request whole before a thread takes it.
+"""Serve the Flask application over ASGI, reading each request whole before answering it.
 
 Why: a threaded server gives a connection to a thread as soon as its first bytes
 arrive, and the thread then waits for the rest. A few clients that send their
@@ -6,22 +6,19 @@ headers or body slowly (a bad network, or on purpose) hold every thread, and the
 service stops answering anyone. gunicorn's asyncio worker (``worker_class =
 "asgi"`` in ``gunicorn_conf``) waits for headers in its event loop, where a
 waiting connection costs nothing; ``BufferedWSGI`` reads the body there too, so
-a thread only ever runs a request that has fully arrived:
+only a request that has fully arrived is answered:
 
 - a body larger than ``max_body_bytes`` is refused (413) as soon as it passes
   the limit, whether it announced its length or came in chunks;
 - a body that has not arrived ``body_timeout_seconds`` after its headers is
   refused (408), and the connection is closed; one cut short gets 400;
-- then the Flask application runs in a pool of ``threads`` threads, which the
-  model's merged calls need (``batching.py``).
+- then an ``in_loop`` handler may answer it in the event loop itself, without a
+  thread (``predict_endpoint``: predictions); what it leaves (None) goes to the
+  Flask application, in a pool of ``threads`` threads.
 
 The refusals are the Flask application's own answers (JSON with the request id,
 counted in the metrics and logged): it is called with a body that raises the
 HTTP error when read. Generic adapters (asgiref, a2wsgi) enforce neither limit.
-
-An ``in_loop`` handler may answer a request read whole in the event loop
-itself, without a thread (``predict_endpoint``); what it leaves (None) goes to
-the WSGI application.
 """
 
 from __future__ import annotations
@@ -68,7 +65,7 @@ class RefusedBody(io.RawIOBase):
 
 
 class BufferedWSGI:
-    """An ASGI application that runs a WSGI application on requests read whole."""
+    """An ASGI application answering requests read whole: ``in_loop``, else a WSGI application."""
 
     def __init__(
         self,

@@ -101,10 +101,6 @@ class Batcher:
         self._queue.put(job)
         return job.future
 
-    def __call__(self, rows: list[Row], client: Hashable | None = None) -> list[Any]:
-        """The predictions for ``rows`` of ``client``, once the model has answered them."""
-        return self.submit(rows, client).result()
-
     def close(self) -> None:
         """Stop the thread once the requests queued so far are answered."""
         self._queue.put(None)

@@ -28,11 +28,17 @@ VALID_REQUEST_ID = re.compile(r"^[A-Za-z0-9._:-]{1,64}$")
 # and no cache (browser or proxy) keeps predictions, which describe someone's data.
 SECURITY_HEADERS = {"X-Content-Type-Options": "nosniff", "Cache-Control": "no-store"}
 INTERNAL_ERROR = "internal error; quote the request id when reporting it"
+CLIENT_LEFT = 499  # the status logged for a request whose client left before its answer
 
 
-def request_id(given: str | None) -> str:
+def resolve_request_id(given: str | None) -> str:
     """The request's id: the client's ``X-Request-ID`` if it is a valid one, else a new one."""
     return given if given and VALID_REQUEST_ID.match(given) else uuid.uuid4().hex
+
+
+def client_key(address: str | None, port: object) -> str | None:
+    """The request's client as the model's merged calls know it: its connection, ``host:port``."""
+    return f"{address}:{port}" if address and port else None
 
 
 def error_payload(

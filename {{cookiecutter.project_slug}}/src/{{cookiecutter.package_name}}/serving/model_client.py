@@ -58,7 +58,7 @@ def _connect(path: Path, wait_seconds: float) -> Connection:
 
 
 class ModelClient:
-    """The model process, as this worker's threads call it."""
+    """The model process, as this worker's threads and event loop call it."""
 
     def __init__(
         self, path: Path, wait_seconds: float, on_lost: Callable[[str], None] | None = None
@@ -90,10 +90,6 @@ class ModelClient:
         or ``ModelUnavailable`` (the model process is gone).
         """
         return self._send("predict", (rows, client))
-
-    def predict(self, rows: list[Row], client: Hashable | None = None) -> list[Any]:
-        """The predictions for ``rows`` of ``client``, once the model process has answered them."""
-        return self.submit(rows, client).result()
 
     def close(self) -> None:
         """Close the connection (the model process stops once every worker has closed it)."""
