@@ -48,11 +48,14 @@ def echo_app() -> Flask:
 
 
 def http_scope(
-    path: str = "/echo", headers: Iterable[tuple[bytes, bytes]] = (), query: bytes = b""
+    path: str = "/echo",
+    headers: Iterable[tuple[bytes, bytes]] = (),
+    query: bytes = b"",
+    method: str = "POST",
 ) -> dict[str, Any]:
     return {
         "type": "http",
-        "method": "POST",
+        "method": method,
         "path": path,
         "raw_path": path.encode(),
         "root_path": "",

@@ -21,6 +21,7 @@ from {{ cookiecutter.package_name }}.serving.model_client import ModelUnavailabl
 from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 
 from ..champion import Champion
+from .test_asgi import http_scope
 
 MAX_ROWS = 3
 Answer = tuple[int, dict[str, str], dict[str, Any]]  # status, headers, JSON
@@ -49,21 +50,6 @@ def client(settings: ServeSettings) -> FlaskClient:
     return create_app(settings).test_client()
 
 
-def http_scope(headers: dict[str, str], method: str) -> dict[str, Any]:
-    return {
-        "type": "http",
-        "method": method,
-        "path": "/predict",
-        "root_path": "",
-        "query_string": b"",
-        "headers": [(name.lower().encode(), value.encode()) for name, value in headers.items()],
-        "http_version": "1.1",
-        "scheme": "http",
-        "server": ("127.0.0.1", 8000),
-        "client": ("127.0.0.1", 50000),
-    }
-
-
 async def asgi_call(
     service: BufferedWSGI, body: bytes, headers: dict[str, str], method: str = "POST"
 ) -> Answer:
@@ -76,7 +62,8 @@ async def asgi_call(
     async def send(message: dict[str, Any]) -> None:
         sent.append(message)
 
-    await service(http_scope(headers, method), receive, send)
+    raw = [(name.lower().encode(), value.encode()) for name, value in headers.items()]
+    await service(http_scope("/predict", raw, method=method), receive, send)
     start, content = sent
     answer_headers = {name.decode().lower(): value.decode() for name, value in start["headers"]}
     return start["status"], answer_headers, json.loads(content["body"])
