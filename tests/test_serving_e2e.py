@@ -514,10 +514,14 @@ SILENT = 200  # connections that send nothing
 
 def _hold_slow_clients(service: Service, stop: threading.Event) -> list[socket.socket]:
     """Open the stalled and silent connections; threads keep the stalled ones trickling."""
+    headers_never_finish = b"POST /predict HTTP/1.1\r\nHost: test\r\nX-Slow: "
+    body_never_finishes = (
+        "POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
+        "Content-Length: 100000\r\nX-Request-ID: slow-body-{}\r\n\r\n["
+    )
     heads = [
-        b"POST /predict HTTP/1.1\r\nHost: test\r\nX-Slow: ",  # headers never finish
-        b"POST /predict HTTP/1.1\r\nHost: test\r\nContent-Type: application/json\r\n"
-        b"Content-Length: 100000\r\n\r\n[",  # a body that never finishes
+        body_never_finishes.format(index).encode() if index % 2 else headers_never_finish
+        for index in range(STALLED)
     ]
     sockets = [socket.create_connection((HOST, service.port)) for _ in range(STALLED + SILENT)]
 
@@ -529,8 +533,8 @@ def _hold_slow_clients(service: Service, stop: threading.Event) -> list[socket.s
         except OSError:
             return  # the server closed it: allowed
 
-    for index, sock in enumerate(sockets[:STALLED]):
-        threading.Thread(target=trickle, args=(sock, heads[index % 2]), daemon=True).start()
+    for sock, head in zip(sockets[:STALLED], heads, strict=True):
+        threading.Thread(target=trickle, args=(sock, head), daemon=True).start()
     return sockets
 
 
@@ -551,6 +555,16 @@ def test_slow_and_silent_clients_do_not_stop_the_service(service: Service) -> No
             sock.close()
 
     assert statuses == [200] * 60
+    # Each unfinished body is logged (cut short, 400; or timed out, 408) once its
+    # worker sees the hang-up: waited for here, so the next test's counts start clean.
+    deadline = time.monotonic() + 30
+    while True:
+        logged = [json.loads(line) for line in _log_lines(service) if '"slow-body-' in line]
+        if len(logged) >= STALLED // 2 or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert len(logged) == STALLED // 2, logged
+    assert {entry["status"] for entry in logged} <= {400, 408}, logged
     latencies.sort()
     print(f"p50 {latencies[30] * 1000:.0f} ms, p99 {latencies[-1] * 1000:.0f} ms")
     # Held threads would make requests wait for the 30 s client time-out; a loaded
