@@ -136,11 +136,13 @@ def bake_for_e2e(output: Path, answers: Mapping[str, str] | None = None) -> Path
         return bake(output, {"package_index_url": default_package_index_url(), **(answers or {})})
 
 
-def assert_own_checks_pass(project: Path) -> None:
-    """The generated project's own `make test` and `make lint`, and `poetry check`, pass."""
-    tests = make(project, "test")
+def assert_own_checks_pass(project: Path, tests_target: str = "test") -> None:
+    """The generated project's own tests (`make test`, or ``tests_target``), `make lint`
+    and `poetry check` pass."""
+    tests = make(project, tests_target)
     assert " passed" in tests.stdout
     assert " failed" not in tests.stdout
+    assert (" deselected" in tests.stdout) == (tests_target == "test-fast")  # the slow ones
     lint = make(project, "lint")
     assert "All checks passed!" in lint.stdout
     assert "Success: no issues found" in lint.stdout

@@ -38,6 +38,7 @@ from .conftest import create_bucket
 pytest.importorskip("pyspark", reason="the optional spark group: poetry install --with spark")
 if shutil.which("java") is None and not os.environ.get("JAVA_HOME"):
     pytest.skip("Spark needs Java 17 or later", allow_module_level=True)
+pytestmark = pytest.mark.slow  # Spark's Java and Python workers start, and load the model
 
 if TYPE_CHECKING:
     from pyspark.sql import SparkSession

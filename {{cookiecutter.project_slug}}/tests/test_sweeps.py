@@ -98,6 +98,7 @@ def worker(
     ran.put((number, run_worker(config, journal, trainer=scored_trial).trials))
 
 
+@pytest.mark.slow
 def test_workers_in_separate_processes_share_one_study_and_one_parent_run(
     trained_project: TrainedProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -147,6 +148,7 @@ def report_on_parent(number: int, root: Path, parents: list[str]) -> None:
     report_best(worker_config(root), parents[number], number, 0.5, {"model.max_depth": number})
 
 
+@pytest.mark.slow
 def test_workers_stopping_together_both_report_on_the_parent(
     trained_project: TrainedProject, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -148,6 +148,7 @@ def configure_new_experiment(number: int, root: Path) -> None:
     configure_tracking(config, load_metadata(root / METADATA_FILE))
 
 
+@pytest.mark.slow
 def test_workers_starting_together_on_a_new_experiment_both_go_on(
     tracking_uri: str, scratch_project: Path
 ) -> None:
@@ -168,6 +169,7 @@ def log_new_table(number: int, experiment: str) -> None:
         log_table_input(dataset, context="training")
 
 
+@pytest.mark.slow
 @pytest.mark.usefixtures("scratch_project")
 def test_workers_logging_the_same_new_table_together_share_its_record(tracking_uri: str) -> None:
     experiment = mlflow.set_experiment("tables").experiment_id

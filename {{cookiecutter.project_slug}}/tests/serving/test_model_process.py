@@ -29,6 +29,9 @@ from {{ cookiecutter.package_name }}.serving.settings import ServeSettings
 
 from ..champion import Champion
 
+# Each test but one starts a model process, which loads MLflow and the model (about 10 s).
+pytestmark = pytest.mark.slow
+
 MODULE = serve_model.__module__  # run as ``python -m``
 START_SECONDS = 120.0  # to start and load the model, on a busy machine
 
