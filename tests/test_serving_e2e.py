@@ -476,19 +476,26 @@ def test_a_body_cut_short_is_logged_as_400_and_the_service_stays_up(service: Ser
 
     assert reply == b""  # the server closes a connection its client closed
     assert service.request("GET", "/health")[0] == 200
-    deadline = time.monotonic() + 30  # the worker logs it once it has seen the hang-up
-    while True:
-        logged = [json.loads(line) for line in _log_lines(service) if '"cut-short"' in line]
-        if logged or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    logged = _logged_requests(service, "cut-short", 1)
     assert [(entry["path"], entry["status"]) for entry in logged] == [("/predict", 400)]
 
 
-def _log_lines(service: Service) -> list[str]:
-    """The service log's JSON lines written whole so far (a line may be mid-write)."""
-    text = service.log.read_bytes().decode(errors="replace")
-    return [line for line in text.splitlines() if line.startswith("{") and line.endswith("}")]
+def _logged_requests(service: Service, id_prefix: str, count: int) -> list[dict[str, Any]]:
+    """The service log's entries of the requests whose id starts with ``id_prefix``, once
+    ``count`` of them are there, or after 30 s: a worker logs a request its client left
+    once it has seen the hang-up. Lines still mid-write are left out."""
+    deadline = time.monotonic() + 30
+    while True:
+        text = service.log.read_bytes().decode(errors="replace")
+        entries = [
+            json.loads(line)
+            for line in text.splitlines()
+            if line.startswith("{") and line.endswith("}") and f'"{id_prefix}' in line
+        ]
+        logged = [e for e in entries if str(e.get("request_id", "")).startswith(id_prefix)]
+        if len(logged) >= count or time.monotonic() > deadline:
+            return logged
+        time.sleep(0.2)
 
 
 def test_a_chunked_body_over_the_limit_gets_413(service: Service) -> None:
@@ -555,14 +562,9 @@ def test_slow_and_silent_clients_do_not_stop_the_service(service: Service) -> No
             sock.close()
 
     assert statuses == [200] * 60
-    # Each unfinished body is logged (cut short, 400; or timed out, 408) once its
-    # worker sees the hang-up: waited for here, so the next test's counts start clean.
-    deadline = time.monotonic() + 30
-    while True:
-        logged = [json.loads(line) for line in _log_lines(service) if '"slow-body-' in line]
-        if len(logged) >= STALLED // 2 or time.monotonic() > deadline:
-            break
-        time.sleep(0.2)
+    # Each unfinished body is logged (cut short, 400; or timed out, 408): waited for
+    # here, so the next test's counts start clean.
+    logged = _logged_requests(service, "slow-body-", STALLED // 2)
     assert len(logged) == STALLED // 2, logged
     assert {entry["status"] for entry in logged} <= {400, 408}, logged
     latencies.sort()
