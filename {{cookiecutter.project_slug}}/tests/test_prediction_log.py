@@ -6,6 +6,7 @@ import json
 import multiprocessing
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -78,6 +79,24 @@ def test_without_column_types_inputs_are_read_as_the_json_has_them(tmp_path: Pat
     logged = read_logs(log_files(tmp_path))
 
     assert logged.inputs.to_dict("records") == [{"code": "00123", "on": 1, "count": 2}]
+
+
+def test_rows_of_json_values_are_written_as_they_are_but_for_non_finite_numbers(
+    tmp_path: Path,
+) -> None:
+    log = new_log(tmp_path)
+    rows: list[dict[str, Any]] = [
+        {"plan": "basic", "fee": float("inf"), "calls": 3},
+        {"plan": None, "fee": float("nan"), "calls": -2.5},
+    ]
+    log.write("req-1", rows, ["yes", "no"])
+
+    (path,) = tmp_path.glob(f"*{OPEN_SUFFIX}")
+    lines = [json.loads(line) for line in path.read_text().splitlines()]
+    assert [line["inputs"] for line in lines] == [
+        {"plan": "basic", "fee": None, "calls": 3},
+        {"plan": None, "fee": None, "calls": -2.5},
+    ]
 
 
 def test_an_open_file_is_renamed_when_closed(tmp_path: Path) -> None:

@@ -155,6 +155,19 @@ def test_a_client_that_leaves_is_not_waited_for_again() -> None:
     assert seconds < 5.0  # waited for the one that left once or twice, not every call
 
 
+def test_clients_that_left_are_forgotten() -> None:
+    model = SlowModel(seconds=0.001)
+    predictor = Batcher(model.predict, max_rows=100, wait_seconds=0.05)
+
+    for number in range(10):  # each comes straight back once, then leaves
+        for _ in range(2):
+            assert predictor.submit(rows(1.0), f"left-{number}").result() == [2.0]
+        time.sleep(0.1)  # longer than the wait: too late to be waited for by the next call
+    assert predictor.submit(rows(1.0), "new").result() == [2.0]
+
+    assert predictor.clients_tracked == 1  # the new one, answered just now
+
+
 def test_clients_that_connect_together_merge_once_one_came_straight_back() -> None:
     model = SlowModel(seconds=0.1)
     predictor = Batcher(model.predict, max_rows=100, wait_seconds=1.0)

@@ -13,6 +13,7 @@ from {{ cookiecutter.package_name }}.inputs import Column, rows_frame
 from {{ cookiecutter.package_name }}.serving.body import (
     Batch,
     BodyReader,
+    NotJsonError,
     RequestError,
     check_body,
 )
@@ -165,5 +166,32 @@ def test_bodies_the_fast_path_refuses_get_named(body: Any, problem: str) -> None
 def test_wrong_json_types_in_mixed_rows_get_named(body: Any, problem: str) -> None:
     with pytest.raises(RequestError) as error:
         read(body, MIXED)
+
+    assert any(problem in text for text in error.value.problems), error.value.problems
+
+
+@pytest.mark.parametrize(
+    "data",
+    [b"[" * 100_000 + b"]" * 100_000, b'{"city": "Oslo"} x', b"", b'"\xff"'],
+    ids=["too-deep", "trailing", "empty", "bad-utf-8"],
+)
+@pytest.mark.parametrize("columns", [NUMERIC, MIXED], ids=["numeric", "mixed"])
+def test_bodies_that_are_not_json_are_named_so(data: bytes, columns: list[Column]) -> None:
+    with pytest.raises(NotJsonError):
+        BodyReader(columns, max_rows=5).read(data)
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (b'{"weird name-1": NaN, "city": "Oslo"}', "must be a finite number or missing"),
+        (b'{"weird name-1": 1E400, "city": "Oslo"}', "must be a finite number or missing"),
+        ('{"weird name-1": 1, "city": 2}'.encode("utf-16"), "column 'city' must be a string"),
+    ],
+    ids=["nan", "overflow", "utf-16"],
+)
+def test_json_beyond_the_standard_is_read_and_checked(data: bytes, problem: str) -> None:
+    with pytest.raises(RequestError) as error:
+        BodyReader(MIXED, max_rows=5).read(data)
 
     assert any(problem in text for text in error.value.problems), error.value.problems

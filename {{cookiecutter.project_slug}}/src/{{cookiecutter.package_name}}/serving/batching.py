@@ -85,6 +85,12 @@ class Batcher:
         self._thread = threading.Thread(target=self._run, name="model", daemon=True)
         self._thread.start()
 
+    @property
+    def clients_tracked(self) -> int:
+        """How many clients the batcher remembers (answered lately, or coming straight back)."""
+        with self._lock:
+            return len(self._answered.keys() | self._returning)
+
     def submit(self, rows: list[Row], client: Hashable | None = None) -> Future[list[Any]]:
         """Queue ``client``'s ``rows``; the future holds their predictions, or the model's error."""
         job = _Job(rows, client)
@@ -176,9 +182,14 @@ class Batcher:
             start += len(job.rows)
 
     def _forget_answers_before(self, moment: float) -> None:
-        """Drop the clients answered before ``moment``: too late to come straight back now."""
+        """Forget the clients answered before ``moment``: too late to come straight back now.
+
+        Their next request, if any, finds no answer to time and would drop them from
+        ``_returning`` then; dropping them now keeps clients that left from piling up.
+        """
         for client in [c for c, answered in self._answered.items() if answered < moment]:
             del self._answered[client]
+            self._returning.discard(client)
 
     def _answering(self, batch: list[_Job]) -> None:
         """Note when the clients of ``batch`` are answered: before, as one may be back at once."""

