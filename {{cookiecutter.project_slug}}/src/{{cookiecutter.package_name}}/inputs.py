@@ -270,34 +270,44 @@ def check_records(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> 
 def _empty_cells_if_clean(rows: Sequence[dict[str, Any]], columns: Sequence[Column]) -> int | None:
     """The empty cells of rows that break no rule; None as soon as one might.
 
-    The common case, checked a column at a time with built-ins (the types of its
-    values as a set, finiteness with ``map``): 0.9-1.1 ms against 4.8-5.2 ms for
-    1000 rows of the example's nine columns. Any doubt (a problem, or a value of a
-    type JSON does not give) leaves it to ``check_records``' value-by-value pass,
-    which names the problems.
+    The common case, checked a column at a time (``empty_cells_if_clean``): 0.9-1.1
+    ms against 4.8-5.2 ms for 1000 rows of the example's nine columns. Any doubt
+    leaves it to ``check_records``' value-by-value pass, which names the problems.
     """
     empty = 0
     for column in columns:
         name = column.name
-        values: list[Any] = [row.get(name) for row in rows]
-        nulls = values.count(None)
-        if nulls:
-            if column.required and any(name not in row for row in rows):
-                return None
-            values = [value for value in values if value is not None]
-            empty += nulls
-        kinds = set(map(type, values))
-        if column.numeric:
-            if not kinds <= {int, float}:  # exact types: no booleans
-                return None
-            try:
-                if not all(map(math.isfinite, values)):
-                    return None
-            except OverflowError:  # an integer too large for a float
-                return None
-        elif column.type in JSON_TYPES and not kinds <= {JSON_TYPES[column.type]}:
+        values = [row.get(name) for row in rows]
+        if column.required and None in values and any(name not in row for row in rows):
             return None
+        clean = empty_cells_if_clean(values, column)
+        if clean is None:
+            return None
+        empty += clean
     return empty
+
+
+def empty_cells_if_clean(values: Sequence[Any], column: Column) -> int | None:
+    """How many of a column's JSON values are null, if none breaks its rules; else None.
+
+    Checked with built-ins, at C speed: the types of the values as a set, finiteness
+    with ``map``. None at any doubt (a problem, or a value of a type JSON does not
+    give), for the caller to find and name the problems value by value.
+    """
+    nulls = values.count(None)
+    present = [value for value in values if value is not None] if nulls else values
+    kinds = set(map(type, present))
+    if column.numeric:
+        if not kinds <= {int, float}:  # exact types: no booleans
+            return None
+        try:
+            if not all(map(math.isfinite, present)):
+                return None
+        except OverflowError:  # an integer too large for a float
+            return None
+    elif column.type in JSON_TYPES and not kinds <= {JSON_TYPES[column.type]}:
+        return None
+    return nulls
 
 
 Row = list[Any]  # one row's values, in the model's column order (the service's form)

@@ -161,6 +161,10 @@ def test_bodies_the_fast_path_refuses_get_named(body: Any, problem: str) -> None
         ({"weird name-1": "1.0", "city": "Oslo"}, "column 'weird name-1' must be a number"),
         ({"weird name-1": float("inf"), "city": "Oslo"}, "must be a finite number or missing"),
         ({"columns": ["city", "x"], "data": [["Oslo", 1]]}, "missing column 'weird name-1'"),
+        ({"columns": ["weird name-1", "city"], "data": [[1, "Oslo"], [2, 5]]}, "'city' must be"),
+        ({"columns": ["city", "weird name-1"], "data": [["Oslo", True]]}, "must be a number"),
+        ({"columns": ["city", "weird name-1"], "data": [["Oslo", 10**400]]}, "finite number"),
+        ({"columns": ["city", "weird name-1"], "data": [["Oslo", 1, 2]]}, "must hold 2 values"),
     ],
 )
 def test_wrong_json_types_in_mixed_rows_get_named(body: Any, problem: str) -> None:

@@ -31,7 +31,14 @@ from typing import Any
 import msgspec
 import numpy as np
 
-from ..inputs import Column, InputSchemaError, Row, check_records, rows_text
+from ..inputs import (
+    Column,
+    InputSchemaError,
+    Row,
+    check_records,
+    empty_cells_if_clean,
+    rows_text,
+)
 
 SPLIT_KEYS = ("columns", "data", "index")  # "index" (pandas writes it) is ignored
 SHAPES = 'a JSON object (one row), an array of them, or {"columns": [...], "data": [[...]]}'
@@ -107,6 +114,37 @@ def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
     return [dict(zip(columns, row, strict=True)) for row in data]
 
 
+def _clean_split(body: dict[str, Any], columns: Sequence[Column], max_rows: int) -> Batch | None:
+    """The batch of a split body that breaks no rule, read column by column; else None.
+
+    Its rows need not become objects first: 0.9-1.5 against 2.7-3.0 ms for 1000 rows
+    of the example's columns. None at any doubt: ``check_body``'s row-by-row reading
+    then names the problems.
+    """
+    given, data = body["columns"], body["data"]
+    if not (
+        columns
+        and set(body) <= set(SPLIT_KEYS)
+        and all(isinstance(name, str) for name in given)
+        and len(set(given)) == len(given)
+        and {column.name for column in columns} <= set(given)
+        and isinstance(data, list)
+        and 0 < len(data) <= max_rows
+        and all(isinstance(row, list) and len(row) == len(given) for row in data)
+    ):
+        return None
+    by_name = dict(zip(given, zip(*data, strict=True), strict=True))
+    empty = 0
+    for column in columns:
+        clean = empty_cells_if_clean(by_name[column.name], column)
+        if clean is None:
+            return None
+        empty += clean
+    ordered = (by_name[column.name] for column in columns)  # the signature's order
+    rows = [list(row) for row in zip(*ordered, strict=True)]
+    return Batch(rows, empty / (len(rows) * len(columns)))
+
+
 def _rows_of(body: Any, names: Sequence[str], max_rows: int) -> list[dict[str, Any]]:
     if _is_split(body, names):
         body = _rows_of_split(body)
@@ -163,6 +201,10 @@ def check_body(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
             empty or too large, or its rows break the rules of ``inputs.check_records``.
     """
     names = [column.name for column in columns]
+    if _is_split(body, names):
+        clean = _clean_split(body, columns, max_rows)
+        if clean is not None:
+            return clean
     rows = _rows_of(body, names, max_rows)
     checked = check_records(rows, columns)
     if checked.problems:
