@@ -15,8 +15,8 @@ the same way: both use ``PredictEndpoint`` for everything but the wait, and
 
 The body's checks run in the loop too, so while a large batch is checked (about
 3 ms for 1000 rows of the example's columns, parsing included, as fast or slow as
-the machine) the worker's other connections wait; in a thread they would wait about as long,
-for Python's global lock.
+the machine) the worker's other connections wait; in a thread they would wait
+about as long, for Python's global lock.
 """
 
 from __future__ import annotations
