@@ -60,7 +60,8 @@ META_COLUMNS = (
 # the standard library's encoder (measured). Values of other types become text.
 _LINES = msgspec.json.Encoder(enc_hook=str)
 # Input values msgspec writes as ``_plain`` would make them (a non-finite float as
-# null): rows holding only these skip it, 1.7 ms of a 1000-row request's 3 ms.
+# null): rows holding only these skip it. A write of 1000 rows of the example's
+# columns took 1.4-2.4 ms so, against 2.4-2.9 ms value by value (measured together).
 _WRITTEN_AS_THEY_ARE = {str, int, float, type(None)}
 
 

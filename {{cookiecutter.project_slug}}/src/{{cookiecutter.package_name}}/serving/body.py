@@ -79,7 +79,8 @@ def _is_split(body: Any, names: Sequence[str]) -> bool:
     )
 
 
-def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
+def _split_parts(body: dict[str, Any]) -> tuple[list[str], list[list[Any]]]:
+    """A split body's column names and rows, once its shape is right; else raise naming why."""
     columns, data = body["columns"], body["data"]
     problems = []
     unknown = sorted(set(body) - set(SPLIT_KEYS))
@@ -111,27 +112,19 @@ def _rows_of_split(body: dict[str, Any]) -> list[dict[str, Any]]:
             )
     if problems:
         raise RequestError(problems)
-    return [dict(zip(columns, row, strict=True)) for row in data]
+    return columns, data
 
 
-def _clean_split(body: dict[str, Any], columns: Sequence[Column], max_rows: int) -> Batch | None:
-    """The batch of a split body that breaks no rule, read column by column; else None.
+def _clean_split(
+    given: list[str], data: list[list[Any]], columns: Sequence[Column], max_rows: int
+) -> Batch | None:
+    """The batch of a well-shaped split body that breaks no rule, read column by column.
 
-    Its rows need not become objects first: 0.9-1.5 against 2.7-3.0 ms for 1000 rows
-    of the example's columns. None at any doubt: ``check_body``'s row-by-row reading
-    then names the problems.
+    Its rows need not become objects first: 0.9-1.6 against 2.5-4.4 ms for 1000 rows
+    of the example's columns, the two timed in turns. None at any doubt:
+    ``check_body``'s row-by-row reading then names the problems.
     """
-    given, data = body["columns"], body["data"]
-    if not (
-        columns
-        and set(body) <= set(SPLIT_KEYS)
-        and all(isinstance(name, str) for name in given)
-        and len(set(given)) == len(given)
-        and {column.name for column in columns} <= set(given)
-        and isinstance(data, list)
-        and 0 < len(data) <= max_rows
-        and all(isinstance(row, list) and len(row) == len(given) for row in data)
-    ):
+    if not (columns and 0 < len(data) <= max_rows and {c.name for c in columns} <= set(given)):
         return None
     by_name = dict(zip(given, zip(*data, strict=True), strict=True))
     empty = 0
@@ -145,9 +138,7 @@ def _clean_split(body: dict[str, Any], columns: Sequence[Column], max_rows: int)
     return Batch(rows, empty / (len(rows) * len(columns)))
 
 
-def _rows_of(body: Any, names: Sequence[str], max_rows: int) -> list[dict[str, Any]]:
-    if _is_split(body, names):
-        body = _rows_of_split(body)
+def _rows_of(body: Any, max_rows: int) -> list[dict[str, Any]]:
     if isinstance(body, dict):
         return [body]
     if not isinstance(body, list):
@@ -202,10 +193,12 @@ def check_body(body: Any, columns: Sequence[Column], max_rows: int) -> Batch:
     """
     names = [column.name for column in columns]
     if _is_split(body, names):
-        clean = _clean_split(body, columns, max_rows)
+        given, data = _split_parts(body)
+        clean = _clean_split(given, data, columns, max_rows)
         if clean is not None:
             return clean
-    rows = _rows_of(body, names, max_rows)
+        body = [dict(zip(given, row, strict=True)) for row in data]
+    rows = _rows_of(body, max_rows)
     checked = check_records(rows, columns)
     if checked.problems:
         raise RequestError(checked.problems, checked.missing_fraction)
