@@ -200,16 +200,17 @@ def test_new_connections_beside_a_client_that_comes_back_are_not_waited_for() ->
             assert predictor.submit(rows(float(number)), sender).result() == [2.0 * number]
             if name == "once":
                 latencies.append(time.monotonic() - started)
-            time.sleep(0.2)  # both come back 0.2 s after their answer, within the wait
+            time.sleep(0.3)  # both come back 0.3 s after their answer, within the wait
 
     with ThreadPoolExecutor(2) as pool:  # "stays" goes on after "once" has finished
         list(pool.map(client, ["stays", "once"], [8, 6]))
 
-    # A request on a new connection may wait for "stays" to come back (0.2 s at
+    # A request on a new connection may wait for "stays" to come back (0.3 s at
     # most). Waiting for the new connection the call before answered, twice the
-    # 0.2 s "stays" took to come back, happens once: when "stays", then new
-    # itself, first came straight back.
-    assert sum(latency > 0.3 for latency in latencies) <= 1
+    # 0.3 s "stays" took to come back, happens once: when "stays", then new
+    # itself, first came straight back. The threshold sits halfway, so that a
+    # loaded machine's late wake-ups do not cross it.
+    assert sum(latency > 0.45 for latency in latencies) <= 1
 
 
 def test_new_connections_are_not_waited_for() -> None:
